@@ -1,0 +1,10 @@
+"""AccuNode: probability of default from financial ratios."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("accunode")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

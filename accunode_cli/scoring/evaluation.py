@@ -1,0 +1,137 @@
+"""Measure a model on labelled rows: discrimination, calibration, and the generator's best case.
+
+When the table carries ``true_pd`` (the generator's own probability), every measure is also
+computed for it: the best any model could do on those rows.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accunode_cli.errors import InputError
+from accunode_cli.scoring.engine import PDModel, load_model
+
+__all__ = ["measure", "calibration_table", "metrics_for", "evaluate_model"]
+
+
+def calibration_table(y: np.ndarray, p: np.ndarray, *, groups: int = 10) -> list[dict[str, Any]]:
+    """Return predicted versus observed default rates by PD decile (lowest PD first)."""
+    order = np.argsort(p, kind="stable")
+    rows = []
+    for index, part in enumerate(np.array_split(order, groups), start=1):
+        if part.size == 0:
+            continue
+        rows.append({
+            "decile": index, "rows": int(part.size), "defaults": int(y[part].sum()),
+            "mean_pd": float(p[part].mean()), "observed_rate": float(y[part].mean()),
+            "min_pd": float(p[part].min()), "max_pd": float(p[part].max()),
+        })  # fmt: skip
+    return rows
+
+
+def measure(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    """Return AUC, accuracy ratio, KS, Brier, log loss, means and the decile calibration."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    from accunode_cli.scoring.logistic import log_loss
+
+    both = len(np.unique(y)) == 2
+    auc = float(roc_auc_score(y, p)) if both else float("nan")
+    ks = float("nan")
+    if both:
+        fpr, tpr, _ = roc_curve(y, p)
+        ks = float(np.max(tpr - fpr))
+    result = {
+        "rows": int(y.size), "defaults": int(y.sum()), "auc": auc, "accuracy_ratio": 2 * auc - 1,
+        "ks": ks, "brier": float(np.mean((p - y) ** 2)), "log_loss": log_loss(y, p),
+        "mean_pd": float(p.mean()), "observed_rate": float(y.mean()),
+        "calibration": calibration_table(y, p),
+    }  # fmt: skip
+    return {
+        k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in result.items()
+    }
+
+
+def _labels(table: Any) -> np.ndarray:
+    if "default" not in table.column_names:
+        raise InputError("the table needs a 0/1 'default' column to be evaluated")
+    y = np.asarray(table.column("default").to_numpy(zero_copy_only=False), dtype=np.float64)
+    if np.isnan(y).any() or not np.isin(y, (0.0, 1.0)).all():
+        raise InputError("the 'default' column must hold only 0 or 1")
+    return y
+
+
+def metrics_for(model: PDModel, table: Any, rows: np.ndarray | None = None) -> dict[str, Any]:
+    """Score the table's rows with the model and measure them (and ``true_pd`` when present)."""
+    part = table if rows is None else table.take(rows)
+    y = _labels(part)
+    scored = model.score_record_batch(part)
+    usable = ~np.isnan(scored.probability)
+    result: dict[str, Any] = {"model": measure(y[usable], scored.probability[usable])}
+    result["model"]["unscored_rows"] = int((~usable).sum())
+    if "true_pd" in part.column_names:
+        truth = np.asarray(part.column("true_pd").to_numpy(zero_copy_only=False), dtype=float)
+        result["true_pd"] = measure(y[usable], truth[usable])
+    return result
+
+
+def _plot(
+    report: Path, metrics: dict[str, Any], curves: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=110)
+    for label, (y, p) in curves.items():
+        fpr, tpr, _ = roc_curve(y, p)
+        ax.plot(fpr, tpr, label=f"{label} (AUC {metrics[label]['auc']:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(report / "roc.png")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=110)
+    for label in curves:
+        table = metrics[label]["calibration"]
+        ax.loglog([r["mean_pd"] for r in table], [max(r["observed_rate"], 1e-5) for r in table],
+                  marker="o", label=label)  # fmt: skip
+    ax.plot([1e-5, 1], [1e-5, 1], color="grey", linestyle=":")
+    ax.set(xlabel="mean predicted PD (decile)", ylabel="observed default rate",
+           title="Calibration by PD decile")  # fmt: skip
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(report / "calibration.png")
+    plt.close(fig)
+
+
+def evaluate_model(
+    kind: str, table: Any, report_dir: str | Path, *, model_dir: str | Path | None = None
+) -> dict[str, Any]:
+    """Evaluate a model on a labelled table; write report.json, roc.png and calibration.png."""
+    model = load_model(kind, model_dir)
+    metrics = metrics_for(model, table)
+    metrics["model_version"] = model.version
+    report = Path(report_dir)
+    report.mkdir(parents=True, exist_ok=True)
+    y = _labels(table)
+    scored = model.score_record_batch(table).probability
+    usable = ~np.isnan(scored)
+    curves = {"model": (y[usable], scored[usable])}
+    if "true_pd" in metrics:
+        truth = np.asarray(table.column("true_pd").to_numpy(zero_copy_only=False), dtype=float)
+        curves["true_pd"] = (y[usable], truth[usable])
+    _plot(report, metrics, curves)
+    (report / "report.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    metrics["files"] = [
+        str(report / name) for name in ("report.json", "roc.png", "calibration.png")
+    ]
+    return metrics

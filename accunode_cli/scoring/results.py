@@ -1,0 +1,175 @@
+"""What scoring returns: a vectorised batch of results and the one-company view of a row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from accunode_cli.scoring.cleaning import INVALID, OK, STATUS_NAMES
+from accunode_cli.scoring.outputs import RATINGS, RISK_LEVELS, rating_codes, risk_level_codes
+
+if TYPE_CHECKING:
+    from accunode_cli.scoring.engine import PDModel
+
+__all__ = ["Score", "ScoredBatch", "probability_from_log_odds"]
+
+
+def probability_from_log_odds(log_odds: np.ndarray) -> np.ndarray:
+    """Return the logistic function of log-odds, stable at both ends."""
+    return np.exp(-np.logaddexp(0.0, -log_odds))
+
+
+@dataclass(frozen=True)
+class Score:
+    """The result for one company."""
+
+    probability: float | None
+    log_odds: float | None
+    risk_level: str | None
+    implied_rating: str | None
+    contributions: dict[str, float]
+    flags: dict[str, str]
+    model_version: str
+    base_log_odds: float
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return asdict(self)
+
+
+def _invalid_messages(
+    names: tuple[str, ...], status: np.ndarray, raw: Mapping[str, Any]
+) -> np.ndarray:
+    messages = np.full(status.shape[0], None, dtype=object)
+    bad_rows = np.flatnonzero((status == INVALID).any(axis=1))
+    for j in reversed(range(len(names))):  # the first bad ratio of a row names the reason
+        rows = bad_rows[status[bad_rows, j] == INVALID]
+        column = raw[names[j]]
+        for row in rows:
+            cell = column[int(row)]
+            text = cell.as_py() if hasattr(cell, "as_py") else cell
+            messages[row] = f"{names[j]}: {str(text)[:60]!r} is not a number"
+    return messages
+
+
+@dataclass(frozen=True)
+class ScoredBatch:
+    """Scores of many rows, as numpy arrays in input order."""
+
+    ratio_names: tuple[str, ...]
+    model_version: str
+    base_log_odds: float
+    probability: np.ndarray  # float64, NaN where the row cannot be scored
+    log_odds: np.ndarray
+    contributions: np.ndarray  # (n, k) log-odds
+    status: np.ndarray  # (n, k) int8
+    risk_codes: np.ndarray  # index into RISK_LEVELS, -1 when unscored
+    rating_codes: np.ndarray  # index into RATINGS, -1 when unscored
+    row_error: np.ndarray  # object: None or a one-line reason
+
+    @classmethod
+    def build(
+        cls,
+        model: PDModel,
+        log_odds: np.ndarray,
+        contributions: np.ndarray,
+        status: np.ndarray,
+        raw: Mapping[str, Any],
+    ) -> ScoredBatch:
+        """Derive probabilities, levels, ratings and row errors from scored log-odds."""
+        probability = probability_from_log_odds(log_odds)
+        return cls(
+            ratio_names=model.ratio_names,
+            model_version=model.version,
+            base_log_odds=model.base_log_odds,
+            probability=probability,
+            log_odds=log_odds,
+            contributions=contributions,
+            status=status,
+            risk_codes=risk_level_codes(probability),
+            rating_codes=rating_codes(probability),
+            row_error=_invalid_messages(model.ratio_names, status, raw),
+        )
+
+    def __len__(self) -> int:
+        return int(self.probability.shape[0])
+
+    def row(self, index: int) -> Score:
+        """Return one row as a Score."""
+        error = self.row_error[index]
+        scored = error is None
+        flags = {
+            name: STATUS_NAMES[int(code)]
+            for name, code in zip(self.ratio_names, self.status[index], strict=True)
+            if code != OK
+        }
+        return Score(
+            probability=float(self.probability[index]) if scored else None,
+            log_odds=float(self.log_odds[index]) if scored else None,
+            risk_level=RISK_LEVELS[self.risk_codes[index]] if scored else None,
+            implied_rating=RATINGS[self.rating_codes[index]] if scored else None,
+            contributions=(
+                {
+                    n: float(c)
+                    for n, c in zip(self.ratio_names, self.contributions[index], strict=True)
+                }
+                if scored
+                else {}
+            ),
+            flags=flags,
+            model_version=self.model_version,
+            base_log_odds=self.base_log_odds,
+            error=error,
+        )
+
+    def flags_text(self) -> Any:
+        """Return a pyarrow string array: "ratio=missing;ratio=not_meaningful", "" when none."""
+        import pyarrow as pa
+
+        k = len(self.ratio_names)
+        code = np.zeros(len(self), dtype=np.int64)
+        for j in range(k):
+            code = code * 4 + self.status[:, j]
+        uniques, inverse = np.unique(code, return_inverse=True)
+        labels = []
+        for value in uniques:
+            digits = [(int(value) // 4 ** (k - 1 - j)) % 4 for j in range(k)]
+            labels.append(
+                ";".join(
+                    f"{name}={STATUS_NAMES[d]}"
+                    for name, d in zip(self.ratio_names, digits, strict=True)
+                    if d != OK
+                )
+            )
+        return pa.DictionaryArray.from_arrays(
+            pa.array(inverse.astype(np.int32)), pa.array(labels, type=pa.string())
+        ).cast(pa.string())
+
+    def to_arrow(self, *, explain: bool = False) -> Any:
+        """Return the output columns as a pyarrow Table (no input columns)."""
+        import pyarrow as pa
+
+        unscored = self.risk_codes < 0
+        columns: dict[str, Any] = {
+            "probability": pa.array(self.probability, mask=unscored),
+            "risk_level": _labels(self.risk_codes, RISK_LEVELS),
+            "implied_rating": _labels(self.rating_codes, RATINGS),
+            "model_version": pa.array(np.full(len(self), self.model_version)),
+            "flags": self.flags_text(),
+            "error": pa.array(self.row_error, type=pa.string()),
+        }
+        if explain:
+            for j, name in enumerate(self.ratio_names):
+                columns[f"contribution_{name}"] = pa.array(self.contributions[:, j], mask=unscored)
+        return pa.table(columns)
+
+
+def _labels(codes: np.ndarray, labels: tuple[str, ...]) -> Any:
+    import pyarrow as pa
+
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(labels)).cast(pa.string())

@@ -1,0 +1,244 @@
+"""Train a model folder from any table with the ratio columns and a 0/1 ``default`` column.
+
+Split: when the table has a ``year`` column, the earliest years holding about half the rows
+train the members and the later years are split by firm (``firm_id`` or ``company_symbol``
+when present, else by row) into validation and test halves: out of time, and out of sample.
+Without years the split is a seeded 60/20/20 shuffle. The members are fitted on the training
+rows; LightGBM stops early on validation; blend weights and the Platt calibration are one
+logistic regression of the members' log-odds on the validation rows, with non-negative
+coefficients (slope = their sum, weights = their shares), so monotonicity survives the blend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accunode_cli import __version__
+from accunode_cli.errors import InputError, ModelError
+from accunode_cli.scoring import artifacts
+from accunode_cli.scoring.cleaning import MISSING, OK, CleanColumn, apply_floor, clean_column
+from accunode_cli.scoring.engine import PDModel, compile_members
+from accunode_cli.scoring.logistic import fit_logistic
+from accunode_cli.scoring.members import (
+    Cleaned,
+    fit_lightgbm,
+    fit_scorecard,
+    fit_spline,
+    scorecard_log_odds,
+    spline_log_odds,
+)
+from accunode_cli.scoring.ratios import RatioSpec, ratio_specs
+
+__all__ = ["Split", "clean_table", "split_rows", "train_model", "data_sha256"]
+
+MIN_DEFAULTS = 30
+
+
+@dataclass(frozen=True)
+class Split:
+    """Row indices of the training, validation and test parts."""
+
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+    description: str
+
+
+def _column(table: Any, name: str) -> Any:
+    return table.column(name) if name in table.column_names else None
+
+
+def clean_table(kind: str, table: Any) -> Cleaned:
+    """Clean a pyarrow Table's ratio columns and check its ``default`` column."""
+    specs = ratio_specs(kind)
+    missing = [spec.name for spec in specs if spec.name not in table.column_names]
+    if missing or "default" not in table.column_names:
+        needed = missing + ([] if "default" in table.column_names else ["default"])
+        raise InputError(
+            f"the training table lacks the column(s) {', '.join(needed)}; it needs the "
+            f"{kind} ratio columns and a 0/1 'default' column",
+            details={"missing_columns": needed},
+        )
+    columns: list[CleanColumn] = [
+        apply_floor(clean_column(table.column(spec.name)), spec.min_meaningful) for spec in specs
+    ]
+    outcome = clean_column(table.column("default"))
+    y = outcome.values
+    if (outcome.status != OK).any() or not np.isin(y, (0.0, 1.0)).all():
+        bad = int(np.flatnonzero((outcome.status != OK) | ~np.isin(y, (0.0, 1.0)))[0])
+        raise InputError(
+            f"the 'default' column must hold only 0 or 1; data row {bad + 1} does not",
+            details={"row": bad + 1},
+        )
+    values = np.column_stack([c.values for c in columns])
+    status = np.column_stack([c.status for c in columns])
+    invalid = np.flatnonzero((status > 2).any(axis=1))
+    if invalid.size:
+        raise InputError(
+            f"data row {invalid[0] + 1} has a ratio that is not a number; fix or drop such rows "
+            f"({invalid.size} in all) before training",
+            details={"rows": (invalid[:20] + 1).tolist()},
+        )
+    return Cleaned(values, status, y)
+
+
+def _group_hash(keys: Any, seed: int) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    hashed = pc.cast(keys, "string").to_numpy(zero_copy_only=False)
+    salt = str(seed).encode()
+    return np.array(
+        [int.from_bytes(hashlib.blake2b(str(k).encode(), key=salt, digest_size=4).digest(), "big")
+         for k in hashed],
+        dtype=np.uint64,
+    )  # fmt: skip
+
+
+def split_rows(table: Any, *, seed: int) -> Split:
+    """Split rows out of time when the table has years, else by a seeded shuffle."""
+    n = table.num_rows
+    years = _column(table, "year")
+    if years is None:
+        order = np.random.default_rng(seed).permutation(n)
+        a, b = int(0.6 * n), int(0.8 * n)
+        return Split(np.sort(order[:a]), np.sort(order[a:b]), np.sort(order[b:]),
+                     "seeded 60/20/20 shuffle (no 'year' column)")  # fmt: skip
+    year = years.to_numpy(zero_copy_only=False).astype(np.int64)
+    unique, counts = np.unique(year, return_counts=True)
+    share = np.cumsum(counts) / n
+    cutoff = int(unique[min(np.searchsorted(share, 0.5), unique.size - 2)])
+    early = year <= cutoff
+    keys = _column(table, "firm_id")
+    keys = keys if keys is not None else _column(table, "company_symbol")
+    if keys is not None:
+        half = (_group_hash(keys, seed) % np.uint64(2)).astype(bool)
+        how = "by firm"
+    else:
+        half = np.random.default_rng(seed).random(n) < 0.5
+        how = "by row"
+    late = ~early
+    description = (
+        f"train {unique[0]}-{cutoff}; validation and test {cutoff + 1}-{unique[-1]}, "
+        f"split in halves {how}"
+    )
+    return Split(np.flatnonzero(early), np.flatnonzero(late & ~half),
+                 np.flatnonzero(late & half), description)  # fmt: skip
+
+
+def data_sha256(data: Cleaned) -> str:
+    """Return the sha256 of the cleaned training content (format-independent)."""
+    digest = hashlib.sha256()
+    for array in (data.values, data.status, data.y):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def _reference(specs: tuple[RatioSpec, ...], data: Cleaned) -> dict[str, float]:
+    reference = {}
+    for j, spec in enumerate(specs):
+        ok = data.status[:, j] == OK
+        reference[spec.name] = float(np.median(data.values[ok, j])) if ok.any() else 0.0
+    return reference
+
+
+def _check_enough(split: Split, data: Cleaned) -> None:
+    for label, rows in (("training", split.train), ("validation", split.valid)):
+        defaults = int(data.y[rows].sum())
+        if defaults < MIN_DEFAULTS or rows.size - defaults < MIN_DEFAULTS:
+            raise InputError(
+                f"the {label} part has {defaults} defaults among {rows.size} rows; at least "
+                f"{MIN_DEFAULTS} defaults and {MIN_DEFAULTS} non-defaults are needed in each part",
+                details={"part": label, "rows": int(rows.size), "defaults": defaults},
+            )
+    if (data.status == MISSING).all(axis=0).any():
+        raise InputError("a ratio column is entirely blank; the model cannot learn from it")
+
+
+def train_model(kind: str, table: Any, out_dir: str | Path, *, seed: int = 7) -> dict[str, Any]:
+    """Train a model folder from a pyarrow Table; return its manifest. Deterministic per seed."""
+    from accunode_cli.scoring.evaluation import metrics_for
+
+    specs = ratio_specs(kind)
+    data = clean_table(kind, table)
+    split = split_rows(table, seed=seed)
+    _check_enough(split, data)
+    train, valid = data.take(split.train), data.take(split.valid)
+
+    card = fit_scorecard(specs, train)
+    forest_text, rounds = fit_lightgbm(specs, train, valid, seed=seed)
+    spline = fit_spline(specs, train) if kind == "quarterly" else None
+
+    members = {"scorecard": scorecard_log_odds(card, valid)}
+    members["lightgbm"] = _forest_log_odds(forest_text, valid)
+    if spline is not None:
+        members["spline"] = spline_log_odds(spline, valid)
+    names = list(members)
+    intercept, coefs = fit_logistic(
+        np.column_stack([members[m] for m in names]), valid.y,
+        nonnegative=np.ones(len(names), bool), l2=0.0,
+    )  # fmt: skip
+    slope = float(coefs.sum())
+    if slope <= 0:
+        raise ModelError("no member of the ensemble predicts the validation defaults")
+    ensemble = {
+        "weights": {m: float(c / slope) for m, c in zip(names, coefs, strict=True)},
+        "calibration": {"intercept": intercept, "slope": slope, "method": "platt"},
+        "reference": _reference(specs, train),
+        "lightgbm_rounds": rounds,
+    }
+    files = {"ensemble.json": artifacts.dump_json(ensemble),
+             "scorecard.json": artifacts.dump_json(card),
+             "lightgbm.txt": forest_text.encode()}  # fmt: skip
+    if spline is not None:
+        files["spline.json"] = artifacts.dump_json(spline)
+    hashes = {name: artifacts.sha256_bytes(body) for name, body in sorted(files.items())}
+    content = artifacts.sha256_bytes("".join(hashes.values()).encode())
+    date = artifacts.build_date()
+    version = f"{kind}-{date.replace('-', '.')}-{content[:8]}"
+    base, functions = compile_members(specs, ensemble, card, forest_text, spline)
+    manifest: dict[str, Any] = {
+        "format_version": artifacts.FORMAT_VERSION, "kind": kind, "version": version,
+        "created": date, "accunode_version": __version__, "seed": seed,
+        "ratios": [spec.to_dict() for spec in specs], "files": hashes,
+        "training_data": {"sha256": data_sha256(data), "rows": int(data.y.size),
+                          "defaults": int(data.y.sum()), "split": split.description,
+                          "train_rows": int(split.train.size), "valid_rows": int(split.valid.size),
+                          "test_rows": int(split.test.size)},
+        "members": names, "base_log_odds": base,
+    }  # fmt: skip
+    model = PDModel(kind, version, specs, manifest, base, functions)
+    manifest["metrics"] = {"validation": metrics_for(model, table, split.valid)}
+    if split.test.size and data.y[split.test].sum() > 0:
+        manifest["metrics"]["test"] = metrics_for(model, table, split.test)
+    _write_folder(Path(out_dir), files, manifest)
+    return manifest
+
+
+def _forest_log_odds(forest_text: str, data: Cleaned) -> np.ndarray:
+    import lightgbm as lgb
+
+    booster = lgb.Booster(model_str=forest_text)
+    return np.asarray(booster.predict(data.values, raw_score=True), dtype=np.float64)
+
+
+def _write_folder(out_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+    """Write all files to a fresh temporary folder, then swap it in: never a half model."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".accunode-model-", dir=out_dir.parent))
+    try:
+        for name, body in files.items():
+            (staging / name).write_bytes(body)
+        artifacts.write_manifest(staging, manifest)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
