@@ -1,0 +1,70 @@
+"""Helpers shared by the repositories: tenant-scoped lookups, pages, sorting, constraint races."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from accunode_cli.errors import NotFoundError, UsageError
+
+__all__ = ["Page", "get_scoped", "paginate", "order_by", "insert_or_conflict", "MAX_PAGE_SIZE"]
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and the total number of matching rows."""
+
+    items: Sequence[T]
+    total: int
+    page: int
+    size: int
+
+
+def get_scoped(session: Session, model: type[T], *, organization_id: uuid.UUID, id: uuid.UUID) -> T:
+    """Return the row of ``model`` with ``id`` in the organization, or raise NotFoundError."""
+    row = session.scalar(
+        select(model).where(model.id == id, model.organization_id == organization_id)  # type: ignore[attr-defined]
+    )
+    if row is None:
+        raise NotFoundError(f"{model.__name__.lower()} not found", details={"id": str(id)})
+    return row
+
+
+def paginate(session: Session, query: Select[Any], *, page: int, size: int) -> Page[Any]:
+    """Run ``query`` for one page (1-based) and count every matching row."""
+    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+        raise UsageError(f"page must be >= 1 and size between 1 and {MAX_PAGE_SIZE}")
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = session.scalars(query.limit(size).offset((page - 1) * size)).all()
+    return Page(items=items, total=int(total or 0), page=page, size=size)
+
+
+def order_by(query: Select[Any], model: type, sort: str, allowed: Sequence[str]) -> Select[Any]:
+    """Sort by ``sort`` ("field" or "-field" for descending), one of ``allowed``; id breaks ties."""
+    name = sort.lstrip("-")
+    if name not in allowed:
+        raise UsageError(
+            f"cannot sort by {name!r}", details={"sort": sort, "allowed": list(allowed)}
+        )
+    column = getattr(model, name)
+    primary = column.desc() if sort.startswith("-") else column.asc()
+    return query.order_by(primary, model.id.asc())  # type: ignore[attr-defined]
+
+
+def insert_or_conflict(session: Session, row: T, on_conflict: Callable[[], Exception]) -> T:
+    """Insert ``row`` in a savepoint; a unique-constraint violation raises ``on_conflict()``."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        raise on_conflict() from exc
+    return row

@@ -1,0 +1,203 @@
+"""Shared counters, revoked-token flags and a read cache: Redis when configured, else in-process.
+
+Both stores have the same interface. ``RedisStore`` degrades rather than fails: when Redis cannot
+be reached it logs once a minute and falls back to its own in-process store (rate limits count
+per process, revocations made by this process still hold, the cache is bypassed).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Protocol
+
+__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "make_store"]
+
+log = logging.getLogger("accunode.storage.kv")
+
+
+class KeyValueStore(Protocol):
+    """What the server needs from Redis."""
+
+    def incr_window(self, key: str, window_seconds: int) -> tuple[int, int]:
+        """Count one hit in the current fixed window; return (count, seconds until reset)."""
+        ...
+
+    def set_flag(self, key: str, ttl_seconds: int) -> None:
+        """Set a flag that disappears after ``ttl_seconds``."""
+        ...
+
+    def any_flag(self, *keys: str) -> bool:
+        """Return whether any of the flags is set."""
+        ...
+
+    def cache_get(self, key: str) -> str | None:
+        """Return a cached value or None."""
+        ...
+
+    def cache_set(self, key: str, value: str, ttl_seconds: int) -> None:
+        """Cache a value for ``ttl_seconds``."""
+        ...
+
+    def cache_delete(self, *keys: str) -> None:
+        """Forget cached values."""
+        ...
+
+    def ping(self) -> None:
+        """Raise when the store cannot be used."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class MemoryStore:
+    """The in-process store of the embedded default (one process)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[Any, float]] = {}
+        self._lock = threading.Lock()
+
+    def _live(self, key: str, now: float) -> Any | None:
+        item = self._values.get(key)
+        if item is None or item[1] <= now:
+            self._values.pop(key, None)
+            return None
+        return item[0]
+
+    def _purge(self, now: float) -> None:
+        if len(self._values) > 50_000:
+            for key in [k for k, (_, exp) in self._values.items() if exp <= now]:
+                del self._values[key]
+
+    def incr_window(self, key: str, window_seconds: int) -> tuple[int, int]:
+        now = time.monotonic()
+        with self._lock:
+            self._purge(now)
+            item = self._values.get(key)
+            if item is None or item[1] <= now:
+                item = (0, now + window_seconds)
+            count = int(item[0]) + 1
+            self._values[key] = (count, item[1])
+            return count, max(1, int(item[1] - now + 0.999))
+
+    def set_flag(self, key: str, ttl_seconds: int) -> None:
+        with self._lock:
+            self._purge(time.monotonic())
+            self._values[key] = (True, time.monotonic() + max(1, ttl_seconds))
+
+    def any_flag(self, *keys: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(self._live(key, now) is not None for key in keys)
+
+    def cache_get(self, key: str) -> str | None:
+        with self._lock:
+            value = self._live(key, time.monotonic())
+            return value if isinstance(value, str) else None
+
+    def cache_set(self, key: str, value: str, ttl_seconds: int) -> None:
+        with self._lock:
+            self._values[key] = (value, time.monotonic() + ttl_seconds)
+
+    def cache_delete(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._values.pop(key, None)
+
+    def ping(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._values.clear()
+
+
+class RedisStore:
+    """The shared store: every API process behind a load balancer sees the same counts and flags."""
+
+    def __init__(self, url: str, *, prefix: str = "accunode:") -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True
+        )
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._prefix = prefix
+        self._local = MemoryStore()
+        self._last_warning = 0.0
+
+    def _degraded(self, operation: str, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._last_warning > 60:
+            self._last_warning = now
+            log.warning(
+                "redis unavailable, degrading to in-process store",
+                extra={"operation": operation, "error_type": type(exc).__name__},
+            )
+
+    def incr_window(self, key: str, window_seconds: int) -> tuple[int, int]:
+        full = self._prefix + key
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(full)
+            pipe.expire(full, window_seconds, nx=True)
+            pipe.ttl(full)
+            count, _, ttl = pipe.execute()
+            return int(count), max(1, int(ttl))
+        except self._errors as exc:
+            self._degraded("incr_window", exc)
+            return self._local.incr_window(key, window_seconds)
+
+    def set_flag(self, key: str, ttl_seconds: int) -> None:
+        self._local.set_flag(key, ttl_seconds)
+        try:
+            self._redis.set(self._prefix + key, "1", ex=max(1, ttl_seconds))
+        except self._errors as exc:
+            self._degraded("set_flag", exc)
+
+    def any_flag(self, *keys: str) -> bool:
+        if self._local.any_flag(*keys):
+            return True
+        try:
+            return bool(self._redis.exists(*(self._prefix + key for key in keys)))
+        except self._errors as exc:
+            self._degraded("any_flag", exc)
+            return False
+
+    def cache_get(self, key: str) -> str | None:
+        try:
+            value = self._redis.get(self._prefix + key)
+        except self._errors as exc:
+            self._degraded("cache_get", exc)
+            return None
+        return value if isinstance(value, str) else None
+
+    def cache_set(self, key: str, value: str, ttl_seconds: int) -> None:
+        try:
+            self._redis.set(self._prefix + key, value, ex=ttl_seconds)
+        except self._errors as exc:
+            self._degraded("cache_set", exc)
+
+    def cache_delete(self, *keys: str) -> None:
+        try:
+            self._redis.delete(*(self._prefix + key for key in keys))
+        except self._errors as exc:
+            self._degraded("cache_delete", exc)
+
+    def ping(self) -> None:
+        from accunode_cli.errors import ServiceUnavailableError
+
+        try:
+            self._redis.ping()
+        except self._errors as exc:
+            raise ServiceUnavailableError("redis is not reachable") from exc
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def make_store(redis_url: str | None, *, prefix: str = "accunode:") -> KeyValueStore:
+    """Return a Redis-backed store when a URL is given, else the in-process one."""
+    return RedisStore(redis_url, prefix=prefix) if redis_url else MemoryStore()

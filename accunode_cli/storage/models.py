@@ -1,0 +1,205 @@
+"""The ORM classes: one singular noun per table, UUID keys, aware timestamps, audit columns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from accunode_cli.storage.db import Base, JSONType, UTCDateTime, new_id, utcnow
+
+__all__ = [
+    "ROLES",
+    "QUARTERS",
+    "User",
+    "Organization",
+    "Membership",
+    "Invitation",
+    "Company",
+    "AnnualPrediction",
+    "QuarterlyPrediction",
+    "RefreshToken",
+]
+
+ROLES = ("viewer", "analyst", "admin", "owner")  # in rising order of power
+QUARTERS = ("Q1", "Q2", "Q3", "Q4")
+_ROLE_CHECK = "role IN ('viewer', 'analyst', 'admin', 'owner')"
+
+
+class _Audited:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+def _created_by() -> Mapped[uuid.UUID | None]:
+    return mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+
+class User(_Audited, Base):
+    """A person who logs in; the email is stored case-folded and is unique."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Organization(_Audited, Base):
+    """A tenant: every company and prediction belongs to exactly one."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    personal_for_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), unique=True, nullable=True
+    )
+    created_by: Mapped[uuid.UUID | None] = _created_by()
+
+
+class Membership(_Audited, Base):
+    """A user's role in an organization."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "user_id", name="uq_memberships_org_user"),
+        CheckConstraint(_ROLE_CHECK, name="role"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class Invitation(_Audited, Base):
+    """An invitation by email; the token is stored hashed and used once."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (CheckConstraint(_ROLE_CHECK, name="role"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[uuid.UUID | None] = _created_by()
+
+
+class Company(_Audited, Base):
+    """A company scored by an organization; its symbol is unique inside the organization."""
+
+    __tablename__ = "companies"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "symbol", name="uq_companies_org_symbol"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    symbol: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    market_cap: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_by: Mapped[uuid.UUID | None] = _created_by()
+
+
+class _PredictionColumns(_Audited):
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    reporting_year: Mapped[int] = mapped_column(Integer)
+    probability: Mapped[float] = mapped_column(Float)
+    log_odds: Mapped[float] = mapped_column(Float)
+    risk_level: Mapped[str] = mapped_column(String(16), index=True)
+    implied_rating: Mapped[str] = mapped_column(String(8))
+    contributions: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    flags: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    model_version: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[uuid.UUID | None] = _created_by()
+
+    @declared_attr
+    def company(cls) -> Mapped[Company]:
+        # joined: a list of predictions is one query, not one per row
+        return relationship(Company, lazy="joined", viewonly=True)
+
+
+class AnnualPrediction(_PredictionColumns, Base):
+    """A scored annual statement; missing ratios are NULL, never 0."""
+
+    __tablename__ = "annual_predictions"
+    __table_args__ = (
+        UniqueConstraint("company_id", "reporting_year", name="uq_annual_company_year"),
+        Index("ix_annual_org_created", "organization_id", "created_at"),
+    )
+
+    long_term_debt_to_total_capital: Mapped[float | None] = mapped_column(Float, nullable=True)
+    total_debt_to_ebitda: Mapped[float | None] = mapped_column(Float, nullable=True)
+    net_income_margin: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ebit_to_interest_expense: Mapped[float | None] = mapped_column(Float, nullable=True)
+    return_on_assets: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class QuarterlyPrediction(_PredictionColumns, Base):
+    """A scored quarterly statement; the quarter is one of Q1..Q4."""
+
+    __tablename__ = "quarterly_predictions"
+    __table_args__ = (
+        UniqueConstraint(
+            "company_id", "reporting_year", "reporting_quarter", name="uq_quarterly_company_period"
+        ),
+        CheckConstraint("reporting_quarter IN ('Q1', 'Q2', 'Q3', 'Q4')", name="quarter"),
+        Index("ix_quarterly_org_created", "organization_id", "created_at"),
+    )
+
+    reporting_quarter: Mapped[str] = mapped_column(String(2))
+    total_debt_to_ebitda: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sga_margin: Mapped[float | None] = mapped_column(Float, nullable=True)
+    long_term_debt_to_total_capital: Mapped[float | None] = mapped_column(Float, nullable=True)
+    return_on_capital: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class RefreshToken(Base):
+    """One refresh token of a login session (family); only its sha256 is stored."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    family_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

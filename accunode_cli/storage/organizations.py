@@ -1,0 +1,211 @@
+"""Organizations, memberships and invitations, with the role rules in one place.
+
+Only owners and admins manage members; nobody grants a role above their own or changes a member
+who ranks above them; the last owner can neither leave nor be demoted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accunode_cli.errors import AuthError, ConflictError, NotFoundError, PermissionDeniedError
+from accunode_cli.storage.common import insert_or_conflict
+from accunode_cli.storage.db import utcnow
+from accunode_cli.storage.models import ROLES, Invitation, Membership, Organization, User
+from accunode_cli.storage.users import normalise_email
+
+__all__ = [
+    "role_rank",
+    "create_organization",
+    "get_membership",
+    "get_personal_organization",
+    "get_organization",
+    "list_user_organizations",
+    "list_members",
+    "change_member_role",
+    "remove_member",
+    "create_invitation",
+    "accept_invitation",
+]
+
+INVITATION_DAYS = 7
+
+
+def role_rank(role: str) -> int:
+    """Return the power of a role: viewer 0 < analyst 1 < admin 2 < owner 3."""
+    return ROLES.index(role)
+
+
+def create_organization(session: Session, *, name: str, owner_id: uuid.UUID) -> Organization:
+    """Create a shared organization owned by ``owner_id``."""
+    organization = Organization(name=name, created_by=owner_id)
+    session.add(organization)
+    session.flush()
+    session.add(Membership(organization_id=organization.id, user_id=owner_id, role="owner"))
+    session.flush()
+    return organization
+
+
+def get_membership(
+    session: Session, *, organization_id: uuid.UUID, user_id: uuid.UUID
+) -> Membership | None:
+    """Return the user's membership in the organization, or None."""
+    return session.scalar(
+        select(Membership).where(
+            Membership.organization_id == organization_id, Membership.user_id == user_id
+        )
+    )
+
+
+def get_personal_organization(session: Session, *, user_id: uuid.UUID) -> Organization:
+    """Return the personal organization created at registration."""
+    organization = session.scalar(
+        select(Organization).where(Organization.personal_for_user_id == user_id)
+    )
+    if organization is None:
+        raise NotFoundError("personal organization not found")
+    return organization
+
+
+def get_organization(session: Session, *, organization_id: uuid.UUID) -> Organization:
+    """Return an organization by id (the caller has checked the membership)."""
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFoundError("organization not found")
+    return organization
+
+
+def list_user_organizations(
+    session: Session, *, user_id: uuid.UUID
+) -> list[tuple[Organization, str]]:
+    """Return every organization of the user with the user's role in it."""
+    rows = session.execute(
+        select(Organization, Membership.role)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Organization.created_at, Organization.id)
+    ).all()
+    return [(organization, role) for organization, role in rows]
+
+
+def list_members(session: Session, *, organization_id: uuid.UUID) -> list[tuple[User, str]]:
+    """Return the organization's members with their roles."""
+    rows = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == organization_id)
+        .order_by(User.email)
+    ).all()
+    return [(user, role) for user, role in rows]
+
+
+def _require_manager(actor: Membership) -> None:
+    if role_rank(actor.role) < role_rank("admin"):
+        raise PermissionDeniedError("only owners and admins manage members")
+
+
+def _owner_count(session: Session, organization_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Membership.organization_id == organization_id, Membership.role == "owner"
+            )
+        )
+        or 0
+    )
+
+
+def _target(session: Session, *, organization_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
+    member = get_membership(session, organization_id=organization_id, user_id=user_id)
+    if member is None:
+        raise NotFoundError("member not found", details={"user_id": str(user_id)})
+    return member
+
+
+def change_member_role(
+    session: Session,
+    *,
+    organization_id: uuid.UUID,
+    actor: Membership,
+    user_id: uuid.UUID,
+    role: str,
+) -> Membership:
+    """Give a member a new role under the role rules."""
+    _require_manager(actor)
+    member = _target(session, organization_id=organization_id, user_id=user_id)
+    if role_rank(role) > role_rank(actor.role) or role_rank(member.role) > role_rank(actor.role):
+        raise PermissionDeniedError("nobody can grant or change a role above their own")
+    if member.role == "owner" and role != "owner" and _owner_count(session, organization_id) <= 1:
+        raise ConflictError("the last owner cannot be demoted")
+    member.role = role
+    session.flush()
+    return member
+
+
+def remove_member(
+    session: Session, *, organization_id: uuid.UUID, actor: Membership, user_id: uuid.UUID
+) -> None:
+    """Remove a member (or let a member leave) under the role rules."""
+    member = _target(session, organization_id=organization_id, user_id=user_id)
+    if member.user_id != actor.user_id:
+        _require_manager(actor)
+        if role_rank(member.role) > role_rank(actor.role):
+            raise PermissionDeniedError("nobody can remove a member who ranks above them")
+    if member.role == "owner" and _owner_count(session, organization_id) <= 1:
+        raise ConflictError("the last owner cannot leave the organization")
+    organization = session.get(Organization, organization_id)
+    if organization is not None and organization.personal_for_user_id == member.user_id:
+        raise ConflictError("nobody can leave their personal organization")
+    session.delete(member)
+    session.flush()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invitation(
+    session: Session, *, organization_id: uuid.UUID, actor: Membership, email: str, role: str
+) -> tuple[Invitation, str]:
+    """Invite an email with a role; return the invitation and its one-time token."""
+    _require_manager(actor)
+    if role_rank(role) > role_rank(actor.role):
+        raise PermissionDeniedError("nobody can invite with a role above their own")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        organization_id=organization_id,
+        email=normalise_email(email),
+        role=role,
+        token_hash=_hash(token),
+        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+        created_by=actor.user_id,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def accept_invitation(session: Session, *, token: str, user: User) -> Membership:
+    """Join the inviting organization with the invited role; the token works once, for its email."""
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _hash(token)))
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.expires_at <= utcnow()
+        or invitation.email != user.email
+    ):
+        raise AuthError("the invitation is invalid, used, expired or for another email")
+    invitation.accepted_at = utcnow()
+    membership = Membership(
+        organization_id=invitation.organization_id, user_id=user.id, role=invitation.role
+    )
+    insert_or_conflict(
+        session, membership, lambda: ConflictError("you are already a member of this organization")
+    )
+    return membership

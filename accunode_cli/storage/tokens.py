@@ -1,0 +1,110 @@
+"""Refresh tokens: opaque, stored hashed, rotated on use; reusing a dead one kills its family."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from accunode_cli.errors import AuthError
+from accunode_cli.storage.db import new_id, utcnow
+from accunode_cli.storage.models import RefreshToken
+
+__all__ = [
+    "IssuedRefreshToken",
+    "issue_refresh_token",
+    "rotate_refresh_token",
+    "revoke_refresh_token",
+    "revoke_user_tokens",
+]
+
+
+@dataclass(frozen=True)
+class IssuedRefreshToken:
+    """A new refresh token: the secret (shown once), its user and its family (login session)."""
+
+    token: str
+    user_id: uuid.UUID
+    family_id: uuid.UUID
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_refresh_token(
+    session: Session, *, user_id: uuid.UUID, days: int, family_id: uuid.UUID | None = None
+) -> IssuedRefreshToken:
+    """Create a refresh token, starting a new family unless one is given."""
+    token = secrets.token_urlsafe(48)
+    family = family_id or new_id()
+    session.add(
+        RefreshToken(
+            user_id=user_id,
+            family_id=family,
+            token_hash=_hash(token),
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
+    session.flush()
+    return IssuedRefreshToken(token=token, user_id=user_id, family_id=family)
+
+
+def _revoke_family(session: Session, family_id: uuid.UUID) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def rotate_refresh_token(
+    session: Session, *, token: str, days: int
+) -> tuple[IssuedRefreshToken | None, uuid.UUID | None]:
+    """Spend a refresh token and issue its successor.
+
+    Returns (new token, None) on success, or (None, family id) when a dead token was reused: that
+    family is revoked here and the caller must also revoke its access tokens and then fail.
+    """
+    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash(token)))
+    if row is None or row.expires_at <= utcnow():
+        raise AuthError("the refresh token is invalid or expired")
+    # Compare-and-set: of two racing refreshes with the same token, exactly one wins.
+    spent = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        _revoke_family(session, row.family_id)
+        return None, row.family_id
+    return issue_refresh_token(
+        session, user_id=row.user_id, days=days, family_id=row.family_id
+    ), None
+
+
+def revoke_refresh_token(session: Session, *, token: str, user_id: uuid.UUID) -> uuid.UUID | None:
+    """Revoke the token's whole family (the login session); return the family id if found."""
+    row = session.scalar(
+        select(RefreshToken).where(
+            RefreshToken.token_hash == _hash(token), RefreshToken.user_id == user_id
+        )
+    )
+    if row is None:
+        return None
+    _revoke_family(session, row.family_id)
+    return row.family_id
+
+
+def revoke_user_tokens(session: Session, *, user_id: uuid.UUID) -> None:
+    """Revoke every refresh token of a user (after a password change)."""
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -1,0 +1,82 @@
+"""Users: case-insensitive emails, password hashes, profile changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accunode_cli.errors import ConflictError, NotFoundError
+from accunode_cli.storage.common import insert_or_conflict
+from accunode_cli.storage.db import utcnow
+from accunode_cli.storage.models import Membership, Organization, User
+
+__all__ = [
+    "normalise_email",
+    "create_user",
+    "get_user",
+    "find_user_by_email",
+    "update_user",
+    "set_password_hash",
+    "mark_email_verified",
+]
+
+
+def normalise_email(email: str) -> str:
+    """Return the email as stored and compared: trimmed and case-folded."""
+    return email.strip().casefold()
+
+
+def create_user(session: Session, *, email: str, password_hash: str, full_name: str) -> User:
+    """Create a user with a personal organization it owns; a taken email raises ConflictError."""
+    user = User(email=normalise_email(email), password_hash=password_hash, full_name=full_name)
+    insert_or_conflict(
+        session, user, lambda: ConflictError("an account with this email already exists")
+    )
+    label = full_name.strip() or user.email
+    organization = Organization(
+        name=f"{label} (personal)", personal_for_user_id=user.id, created_by=user.id
+    )
+    session.add(organization)
+    session.flush()
+    session.add(Membership(organization_id=organization.id, user_id=user.id, role="owner"))
+    session.flush()
+    return user
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User:
+    """Return an active user by id or raise NotFoundError."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFoundError("user not found")
+    return user
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """Return the user with this email (any case), or None."""
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def update_user(session: Session, user: User, *, full_name: str | None = None) -> User:
+    """Change a user's profile fields."""
+    if full_name is not None:
+        user.full_name = full_name
+    session.flush()
+    return user
+
+
+def set_password_hash(session: Session, user: User, password_hash: str) -> datetime:
+    """Store a new password hash and invalidate every token issued before now."""
+    user.password_hash = password_hash
+    user.tokens_valid_after = utcnow().replace(microsecond=0)
+    session.flush()
+    return user.tokens_valid_after
+
+
+def mark_email_verified(session: Session, user: User) -> None:
+    """Record that the user proved they own their email."""
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        session.flush()
