@@ -24,6 +24,10 @@ class KeyValueStore(Protocol):
         """Count one hit in the current fixed window; return (count, seconds until reset)."""
         ...
 
+    def count(self, key: str) -> int:
+        """Return the current window's count of ``key`` (0 when none)."""
+        ...
+
     def set_flag(self, key: str, ttl_seconds: int) -> None:
         """Set a flag that disappears after ``ttl_seconds``."""
         ...
@@ -82,6 +86,11 @@ class MemoryStore:
             count = int(item[0]) + 1
             self._values[key] = (count, item[1])
             return count, max(1, int(item[1] - now + 0.999))
+
+    def count(self, key: str) -> int:
+        with self._lock:
+            value = self._live(key, time.monotonic())
+            return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
 
     def set_flag(self, key: str, ttl_seconds: int) -> None:
         with self._lock:
@@ -149,6 +158,14 @@ class RedisStore:
         except self._errors as exc:
             self._degraded("incr_window", exc)
             return self._local.incr_window(key, window_seconds)
+
+    def count(self, key: str) -> int:
+        try:
+            value = self._redis.get(self._prefix + key)
+        except self._errors as exc:
+            self._degraded("count", exc)
+            return self._local.count(key)
+        return int(value) if isinstance(value, str) and value.isdigit() else 0
 
     def set_flag(self, key: str, ttl_seconds: int) -> None:
         self._local.set_flag(key, ttl_seconds)

@@ -26,6 +26,7 @@ __all__ = [
     "rescore_prediction",
     "delete_prediction",
     "latest_prediction",
+    "prediction_ids_of_company",
 ]
 
 Prediction = AnnualPrediction | QuarterlyPrediction
@@ -113,7 +114,7 @@ def record_prediction(
             select(cls.id).where(*_period_filter(kind, company.id, reporting_year, quarter))
         )
         return ConflictError(
-            f"a {kind} prediction for this company and period already exists",
+            f"a prediction of this kind ({kind}) already exists for this company and period",
             details={"existing_id": str(existing) if existing else None},
         )
 
@@ -219,3 +220,14 @@ def latest_prediction(
     if kind == "quarterly":
         query = query.order_by(QuarterlyPrediction.reporting_quarter.desc())
     return session.scalars(query.limit(1)).first()
+
+
+def prediction_ids_of_company(
+    session: Session, *, organization_id: uuid.UUID, kind: str, company_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Return the ids of a company's predictions of one kind."""
+    cls = PREDICTION_CLASSES[kind]
+    query = select(cls.id).where(
+        cls.organization_id == organization_id, cls.company_id == company_id
+    )
+    return list(session.scalars(query).all())

@@ -1,0 +1,168 @@
+"""Login, token issue, refresh rotation, logout and email verification (the auth routes' core)."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from email.message import EmailMessage
+
+from sqlalchemy.orm import Session
+
+from accunode_cli.errors import AuthError, RateLimitedError
+from accunode_cli.server.deps import Principal
+from accunode_cli.server.security import (
+    create_access_token,
+    create_purpose_token,
+    verify_password,
+)
+from accunode_cli.server.state import AppState
+from accunode_cli.storage import tokens, users
+from accunode_cli.storage.models import User
+
+__all__ = [
+    "authenticate",
+    "issue_tokens",
+    "refresh_tokens",
+    "logout",
+    "send_verification",
+    "send_mail",
+]
+
+log = logging.getLogger("accunode.auth")
+_LOGIN_WINDOW = 15 * 60
+_BAD_LOGIN = "the email or password is wrong"
+
+
+def _throttle_keys(email: str, ip: str) -> list[str]:
+    return [f"login:account:{users.normalise_email(email)}", f"login:ip:{ip}"]
+
+
+def authenticate(state: AppState, session: Session, *, email: str, password: str, ip: str) -> User:
+    """Return the user for these credentials; unknown email and wrong password look the same."""
+    limit = state.settings.login_attempts_per_15_minutes
+    keys = _throttle_keys(email, ip)
+    if any(state.store.count(key) >= limit for key in keys):
+        raise RateLimitedError(
+            "too many failed logins; try again later", details={"retry_after": _LOGIN_WINDOW}
+        )
+    user = users.find_user_by_email(session, email)
+    # An unknown email still pays for one bcrypt check, so timing does not reveal accounts.
+    ok = verify_password(password, user.password_hash if user else state.dummy_password_hash)
+    if user is None or not ok or not user.is_active:
+        for key in keys:
+            state.store.incr_window(key, _LOGIN_WINDOW)
+        raise AuthError(_BAD_LOGIN)
+    if state.settings.require_email_verification and user.email_verified_at is None:
+        raise AuthError("verify your email before logging in")
+    return user
+
+
+def issue_tokens(
+    state: AppState, session: Session, *, user_id: uuid.UUID, family_id: uuid.UUID | None = None
+) -> dict[str, object]:
+    """Return a new access and refresh token pair (a new login session unless a family is given)."""
+    settings = state.settings
+    refresh = tokens.issue_refresh_token(
+        session, user_id=user_id, days=settings.refresh_token_days, family_id=family_id
+    )
+    return _pair(state, user_id, refresh)
+
+
+def _pair(
+    state: AppState, user_id: uuid.UUID, refresh: tokens.IssuedRefreshToken
+) -> dict[str, object]:
+    settings = state.settings
+    access, lifetime = create_access_token(
+        user_id=user_id,
+        session_id=refresh.family_id,
+        secret=state.jwt_secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        minutes=settings.access_token_minutes,
+    )
+    return {
+        "access_token": access,
+        "refresh_token": refresh.token,
+        "token_type": "bearer",
+        "expires_in": lifetime,
+    }
+
+
+def _revoke_session(state: AppState, family_id: uuid.UUID) -> None:
+    state.store.set_flag(f"revoked:sid:{family_id}", state.settings.access_token_minutes * 60)
+
+
+def refresh_tokens(
+    state: AppState, session: Session, *, refresh_token: str
+) -> dict[str, object] | None:
+    """Spend a refresh token for a new pair.
+
+    Reusing a spent one ends its whole login session and returns None: the caller answers 401
+    but lets the transaction commit, so the revocation is kept.
+    """
+    issued, reused_family = tokens.rotate_refresh_token(
+        session, token=refresh_token, days=state.settings.refresh_token_days
+    )
+    if issued is None:
+        if reused_family is not None:
+            _revoke_session(state, reused_family)
+            log.warning("refresh token reused; session revoked")
+        return None
+    try:
+        users.get_user(session, issued.user_id)
+    except Exception as exc:
+        raise AuthError("the refresh token is invalid or expired") from exc
+    return _pair(state, issued.user_id, issued)
+
+
+def logout(state: AppState, session: Session, *, principal: Principal, refresh_token: str) -> None:
+    """Revoke the refresh token's session and the access token used for this call."""
+    import time
+
+    claims = principal.claims
+    remaining = max(1, claims.expires_at - int(time.time()))
+    state.store.set_flag(f"revoked:jti:{claims.jti}", remaining)
+    family = tokens.revoke_refresh_token(session, token=refresh_token, user_id=principal.user.id)
+    if family is not None:
+        _revoke_session(state, family)
+
+
+def send_mail(state: AppState, *, to: str, subject: str, text: str) -> None:
+    """Send an email through the configured SMTP server (failures are logged, never raised)."""
+    settings = state.settings
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
+    message.set_content(text)
+    try:
+        with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=10) as smtp:
+            if settings.smtp_user:
+                smtp.starttls()
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("email not sent", extra={"error_type": type(exc).__name__, "email_to": to})
+
+
+def send_verification(state: AppState, user: User) -> None:
+    """Mail a verify-email token, or write it to the server log when SMTP is not configured."""
+    settings = state.settings
+    token = create_purpose_token(
+        subject=str(user.id),
+        purpose="verify-email",
+        secret=state.jwt_secret,
+        issuer=settings.jwt_issuer,
+        hours=48,
+        extra={"email": user.email},
+    )
+    if not settings.smtp_host:
+        log.info(
+            "email verification token (SMTP not configured)",
+            extra={"email_to": user.email, "purpose": "verify-email", "verification_token": token},
+        )
+        return
+    text = (
+        "Confirm your AccuNode email address with this token:\n\n"
+        f'{token}\n\nPOST it to {settings.api_url}/api/v1/auth/verify-email as {{"token": ...}}.'
+    )
+    send_mail(state, to=user.email, subject="Verify your AccuNode email", text=text)

@@ -1,0 +1,162 @@
+"""Request dependencies: the session (the boundary owns the transaction), the caller, the tenant."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from accunode_cli.errors import AuthError, NotFoundError, PermissionDeniedError, RateLimitedError
+from accunode_cli.server.security import AccessClaims, client_ip, decode_access_token
+from accunode_cli.server.state import AppState
+from accunode_cli.storage.models import Membership, User
+
+__all__ = [
+    "StateDep",
+    "SessionDep",
+    "PrincipalDep",
+    "TenantDep",
+    "Principal",
+    "Tenant",
+    "get_state",
+    "get_session",
+    "get_principal",
+    "get_tenant",
+    "require_role",
+    "limit_client",
+    "request_client_ip",
+]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_state(request: Request) -> AppState:
+    """Return the process's shared resources."""
+    state: AppState = request.app.state.accunode
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    """Yield a session in a transaction committed when the handler returns, rolled back on error."""
+    with state.sessions() as session, session.begin():
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a failure is reported.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def request_client_ip(request: Request, state: StateDep) -> str:
+    """Return the client address (X-Forwarded-For only through trusted proxies)."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    return client_ip(peer, forwarded, state.settings.trusted_proxies)
+
+
+def check_rate(state: AppState, key: str, limit: int) -> None:
+    """Count one request against ``key``; raise RateLimitedError past ``limit`` a minute."""
+    count, reset = state.store.incr_window(f"rl:{key}", 60)
+    if count > limit:
+        raise RateLimitedError(
+            "too many requests; slow down", details={"retry_after": reset, "limit": limit}
+        )
+
+
+def limit_client(state: StateDep, ip: Annotated[str, Depends(request_client_ip)]) -> None:
+    """Rate-limit every API request by client address."""
+    check_rate(state, f"ip:{ip}", state.settings.rate_limit_per_minute)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller and the token they used."""
+
+    user: User
+    claims: AccessClaims
+
+
+def get_principal(
+    state: StateDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    """Authenticate the bearer token: signature, claims, revocation, user state, rate limit."""
+    if not token:
+        raise AuthError("not authenticated: send Authorization: Bearer <access_token>")
+    settings = state.settings
+    claims = decode_access_token(
+        token, secret=state.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+    if state.store.any_flag(f"revoked:jti:{claims.jti}", f"revoked:sid:{claims.session_id}"):
+        raise AuthError("the access token has been revoked")
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise AuthError("the access token is invalid or expired")
+    if user.tokens_valid_after and claims.issued_at < user.tokens_valid_after.timestamp():
+        raise AuthError("the access token was issued before a password change")
+    check_rate(state, f"user:{user.id}", settings.rate_limit_per_minute)
+    return Principal(user=user, claims=claims)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """The organization a request acts in and the caller's membership there."""
+
+    organization_id: uuid.UUID
+    membership: Membership
+    user: User
+
+
+def get_tenant(
+    principal: PrincipalDep,
+    session: SessionDep,
+    organization_id: Annotated[
+        uuid.UUID | None,
+        Header(
+            alias="X-Organization-ID",
+            description="Organization to act in (default: your personal organization)",
+        ),
+    ] = None,
+) -> Tenant:
+    """Resolve the request's organization and check the caller belongs to it (else 404)."""
+    from accunode_cli.storage import organizations
+
+    user = principal.user
+    if organization_id is None:
+        organization_id = organizations.get_personal_organization(session, user_id=user.id).id
+    membership = organizations.get_membership(
+        session, organization_id=organization_id, user_id=user.id
+    )
+    if membership is None:
+        raise NotFoundError("organization not found", details={"id": str(organization_id)})
+    return Tenant(organization_id=organization_id, membership=membership, user=user)
+
+
+TenantDep = Annotated[Tenant, Depends(get_tenant)]
+
+
+def require_role(minimum: str) -> Callable[[Tenant], Tenant]:
+    """Return a dependency that lets through members with at least ``minimum``."""
+    from accunode_cli.storage.organizations import role_rank
+
+    def check(tenant: TenantDep) -> Tenant:
+        if role_rank(tenant.membership.role) < role_rank(minimum):
+            raise PermissionDeniedError(
+                f"this action needs the {minimum} role or higher",
+                details={"role": tenant.membership.role},
+            )
+        return tenant
+
+    return check
+
+
+WriterDep = Annotated[Tenant, Depends(require_role("analyst"))]

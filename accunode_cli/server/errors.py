@@ -1,0 +1,109 @@
+"""One error envelope for every 4xx and 5xx; stack traces and exception text stay in the log."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from accunode_cli.errors import AccuNodeError, ServiceUnavailableError
+from accunode_cli.server.logs import request_id_var
+
+__all__ = ["install_error_handlers", "envelope_response", "internal_error_response"]
+
+log = logging.getLogger("accunode.server")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def envelope_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None, **kw: Any
+) -> JSONResponse:
+    """Return the error envelope as a JSON response."""
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JSONResponse(body, status_code=status, **kw)
+
+
+def internal_error_response() -> JSONResponse:
+    """Return the 500 envelope: the request id lets operators find the traceback in the log."""
+    return envelope_response(
+        500,
+        "internal_error",
+        "an internal error occurred; quote the request id when reporting it",
+        {"request_id": request_id_var.get()},
+    )
+
+
+def _accunode_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AccuNodeError)
+    headers: dict[str, str] = {}
+    if exc.http_status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if exc.http_status == 429 and "retry_after" in exc.details:
+        headers["Retry-After"] = str(exc.details["retry_after"])
+    if exc.http_status >= 500:
+        log.error(
+            "request failed", extra={"error_code": exc.code, "error_type": type(exc).__name__}
+        )
+    return JSONResponse(exc.to_envelope(), status_code=exc.http_status, headers=headers or None)
+
+
+def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "message": str(error.get("msg", "invalid value")),
+            "type": str(error.get("type", "value_error")),
+        }
+        for error in exc.errors()
+    ]  # the submitted values are not echoed: they may hold passwords
+    return envelope_response(422, "invalid_input", "the request is not valid", {"fields": fields})
+
+
+def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return envelope_response(exc.status_code, code, message, headers=exc.headers)
+
+
+def _database_error(_: Request, exc: Exception) -> JSONResponse:
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated or _is_unreachable(exc):
+        log.error("database unavailable", extra={"error_type": type(exc).__name__})
+        return _accunode_error(_, ServiceUnavailableError("the database is not available"))
+    log.error("database error", exc_info=exc)
+    return internal_error_response()
+
+
+def _is_unreachable(exc: Exception) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the envelope for our errors, validation, HTTP errors and database failures."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    app.add_exception_handler(AccuNodeError, _accunode_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)

@@ -1,0 +1,122 @@
+"""Turn stored rows into response bodies; ETags and the cached single-prediction read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.encoders import jsonable_encoder
+
+from accunode_cli.scoring import ratio_names
+from accunode_cli.storage.kv import KeyValueStore
+from accunode_cli.storage.models import Company, Organization, User
+
+__all__ = [
+    "prediction_body",
+    "company_body",
+    "user_body",
+    "organization_body",
+    "etag_response",
+    "prediction_cache_key",
+    "CACHE_SECONDS",
+]
+
+CACHE_SECONDS = 60  # short: a cache entry that outlives a Redis outage is soon gone
+
+
+def prediction_body(row: Any, kind: str) -> dict[str, Any]:
+    """Return the public fields of an annual or quarterly prediction."""
+    body = {
+        "id": row.id,
+        "company_id": row.company_id,
+        "company_symbol": row.company.symbol,
+        "company_name": row.company.name,
+        "reporting_year": row.reporting_year,
+        "probability": row.probability,
+        "log_odds": row.log_odds,
+        "risk_level": row.risk_level,
+        "implied_rating": row.implied_rating,
+        "contributions": row.contributions,
+        "flags": row.flags,
+        "model_version": row.model_version,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+    if kind == "quarterly":
+        body["reporting_quarter"] = row.reporting_quarter
+    for name in ratio_names(kind):
+        body[name] = getattr(row, name)
+    return jsonable_encoder(body)
+
+
+def company_body(company: Company) -> dict[str, Any]:
+    """Return the public fields of a company."""
+    return jsonable_encoder(
+        {
+            field: getattr(company, field)
+            for field in (
+                "id",
+                "symbol",
+                "name",
+                "sector",
+                "market_cap",
+                "created_by",
+                "created_at",
+                "updated_at",
+            )
+        }
+    )
+
+
+def user_body(user: User) -> dict[str, Any]:
+    """Return the public fields of a user."""
+    return jsonable_encoder(
+        {
+            "id": user.id,
+            "email": user.email,
+            "full_name": user.full_name,
+            "email_verified": user.email_verified_at is not None,
+            "created_at": user.created_at,
+        }
+    )
+
+
+def organization_body(organization: Organization, role: str | None = None) -> dict[str, Any]:
+    """Return the public fields of an organization (with the caller's role when given)."""
+    body: dict[str, Any] = {
+        "id": organization.id,
+        "name": organization.name,
+        "personal": organization.personal_for_user_id is not None,
+        "created_at": organization.created_at,
+    }
+    if role is not None:
+        body["role"] = role
+    return jsonable_encoder(body)
+
+
+def etag_response(request: Request, body: dict[str, Any]) -> Response:
+    """Answer 200 with an ETag, or 304 when the client's If-None-Match matches it."""
+    content = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+    wanted = request.headers.get("if-none-match", "")
+    candidates = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+    if etag in candidates or "*" in candidates:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(content, media_type="application/json", headers={"ETag": etag})
+
+
+def prediction_cache_key(organization_id: uuid.UUID, kind: str, prediction_id: uuid.UUID) -> str:
+    """Return the cache key of one prediction read (the organization is part of the key)."""
+    return f"cache:prediction:{organization_id}:{kind}:{prediction_id}"
+
+
+def forget_predictions(
+    store: KeyValueStore, organization_id: uuid.UUID, kind: str, ids: list[uuid.UUID]
+) -> None:
+    """Drop cached reads of these predictions."""
+    if ids:
+        store.cache_delete(*(prediction_cache_key(organization_id, kind, i) for i in ids))

@@ -1,0 +1,220 @@
+"""/predictions/annual and /predictions/quarterly: score and store, list, read, rescore, delete."""
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel
+
+from accunode_cli.errors import ServiceUnavailableError
+from accunode_cli.scoring import ratio_names
+from accunode_cli.server.deps import SessionDep, StateDep, TenantDep, WriterDep
+from accunode_cli.server.presenters import (
+    CACHE_SECONDS,
+    etag_response,
+    forget_predictions,
+    prediction_body,
+    prediction_cache_key,
+)
+from accunode_cli.server.schemas import (
+    ERROR_RESPONSES,
+    AnnualPredictionCreate,
+    AnnualPredictionPublic,
+    AnnualPredictionUpdate,
+    Message,
+    PagePublic,
+    QuarterlyPredictionCreate,
+    QuarterlyPredictionPublic,
+    QuarterlyPredictionUpdate,
+    RiskLevel,
+)
+from accunode_cli.server.state import AppState
+from accunode_cli.storage import companies, predictions
+
+router = APIRouter(prefix="/predictions", tags=["predictions"], responses=ERROR_RESPONSES)
+
+
+def _model(state: AppState, kind: str) -> Any:
+    model = state.models.get(kind)
+    if model is None:
+        raise ServiceUnavailableError(f"the {kind} model is not loaded")
+    return model
+
+
+def _add_routes(
+    kind: str, create: type[BaseModel], update: type[BaseModel], public: type[BaseModel]
+) -> None:
+    names = ratio_names(kind)
+
+    def create_prediction(
+        body: create, tenant: WriterDep, session: SessionDep, state: StateDep
+    ) -> Any:  # type: ignore[valid-type]
+        org = tenant.organization_id
+        data = body.model_dump()
+        if data["company_id"] is not None:
+            company = companies.get_company(
+                session, organization_id=org, company_id=data["company_id"]
+            )
+        else:
+            company = companies.get_or_create_company(
+                session,
+                organization_id=org,
+                symbol=data["company_symbol"],
+                name=data["company_name"],
+                sector=data["sector"],
+                market_cap=data["market_cap"],
+                created_by=tenant.user.id,
+            )
+        row = predictions.record_prediction(
+            session,
+            organization_id=org,
+            kind=kind,
+            model=_model(state, kind),
+            company=company,
+            reporting_year=data["reporting_year"],
+            reporting_quarter=data.get("reporting_quarter"),
+            ratios={name: data[name] for name in names},
+            created_by=tenant.user.id,
+        )
+        return prediction_body(row, kind)
+
+    def list_predictions(
+        tenant: TenantDep,
+        session: SessionDep,
+        company_id: uuid.UUID | None = None,
+        symbol: Annotated[str | None, Query(max_length=32)] = None,
+        reporting_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+        reporting_quarter: Annotated[str | None, Query(pattern="^[Qq]?[1-4]$")] = None,
+        risk_level: RiskLevel | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        sort: Annotated[
+            str,
+            Query(
+                description="created_at, reporting_year, probability, risk_level; - for descending"
+            ),
+        ] = "-created_at",
+        page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+        size: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> Any:
+        result = predictions.list_predictions(
+            session,
+            organization_id=tenant.organization_id,
+            kind=kind,
+            company_id=company_id,
+            symbol=symbol,
+            reporting_year=reporting_year,
+            reporting_quarter=reporting_quarter,
+            risk_level=risk_level,
+            created_from=created_from,
+            created_to=created_to,
+            sort=sort,
+            page=page,
+            size=size,
+        )
+        items = [prediction_body(row, kind) for row in result.items]
+        return {"items": items, "total": result.total, "page": result.page, "size": result.size}
+
+    def get_prediction(
+        prediction_id: uuid.UUID,
+        request: Request,
+        tenant: TenantDep,
+        session: SessionDep,
+        state: StateDep,
+    ) -> Any:
+        key = prediction_cache_key(tenant.organization_id, kind, prediction_id)
+        cached = state.store.cache_get(key)
+        if cached is not None:
+            return etag_response(request, json.loads(cached))
+        row = predictions.get_prediction(
+            session, organization_id=tenant.organization_id, kind=kind, prediction_id=prediction_id
+        )
+        body = prediction_body(row, kind)
+        state.store.cache_set(key, json.dumps(body), CACHE_SECONDS)
+        return etag_response(request, body)
+
+    def update_prediction(
+        prediction_id: uuid.UUID,
+        body: update,
+        tenant: WriterDep,
+        session: SessionDep,
+        state: StateDep,  # type: ignore[valid-type]
+    ) -> Any:
+        row = predictions.rescore_prediction(
+            session,
+            organization_id=tenant.organization_id,
+            kind=kind,
+            prediction_id=prediction_id,
+            model=_model(state, kind),
+            ratios=body.model_dump(exclude_unset=True),
+        )
+        forget_predictions(state.store, tenant.organization_id, kind, [prediction_id])
+        return prediction_body(row, kind)
+
+    def delete_prediction(
+        prediction_id: uuid.UUID, tenant: WriterDep, session: SessionDep, state: StateDep
+    ) -> Any:
+        predictions.delete_prediction(
+            session, organization_id=tenant.organization_id, kind=kind, prediction_id=prediction_id
+        )
+        forget_predictions(state.store, tenant.organization_id, kind, [prediction_id])
+        return {"message": "prediction deleted"}
+
+    label = kind.capitalize()
+    path = f"/{kind}"
+    router.add_api_route(
+        path,
+        create_prediction,
+        methods=["POST"],
+        status_code=status.HTTP_201_CREATED,
+        response_model=public,
+        name=f"create_{kind}_prediction",
+        summary=f"Score and store a {kind} prediction",
+        description=f"{label} ratios in, probability of default out (analysts and above). "
+        "The company is given by company_id, or by company_symbol (created on first use). "
+        "A second prediction for the same company and period answers 409 with existing_id.",
+    )
+    router.add_api_route(
+        path,
+        list_predictions,
+        methods=["GET"],
+        response_model=PagePublic[public],
+        name=f"list_{kind}_predictions",
+        summary=f"List {kind} predictions",
+        description="Filter by company, symbol, year, quarter, risk level and creation time.",
+    )
+    router.add_api_route(
+        path + "/{prediction_id}",
+        get_prediction,
+        methods=["GET"],
+        response_model=public,
+        name=f"get_{kind}_prediction",
+        summary=f"Read a {kind} prediction",
+        description="Supports ETag / If-None-Match.",
+    )
+    router.add_api_route(
+        path + "/{prediction_id}",
+        update_prediction,
+        methods=["PUT"],
+        response_model=public,
+        name=f"update_{kind}_prediction",
+        summary=f"Change ratios and rescore a {kind} prediction",
+        description="Rescores with the current model (analysts and above).",
+    )
+    router.add_api_route(
+        path + "/{prediction_id}",
+        delete_prediction,
+        methods=["DELETE"],
+        response_model=Message,
+        name=f"delete_{kind}_prediction",
+        summary=f"Delete a {kind} prediction",
+        description="Analysts and above.",
+    )
+
+
+_add_routes("annual", AnnualPredictionCreate, AnnualPredictionUpdate, AnnualPredictionPublic)
+_add_routes(
+    "quarterly", QuarterlyPredictionCreate, QuarterlyPredictionUpdate, QuarterlyPredictionPublic
+)

@@ -1,0 +1,8 @@
+"""Request and response schemas of the API (role suffixes: Create, Update, Public)."""
+
+from accunode_cli.server.schemas import auth, common, resources
+from accunode_cli.server.schemas.auth import *  # noqa: F403
+from accunode_cli.server.schemas.common import *  # noqa: F403
+from accunode_cli.server.schemas.resources import *  # noqa: F403
+
+__all__ = [*auth.__all__, *common.__all__, *resources.__all__]

@@ -1,0 +1,69 @@
+"""Schemas shared by every route: the error envelope and a page of results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ErrorBody", "ErrorEnvelope", "PagePublic", "Ratio", "ERROR_RESPONSES", "Message"]
+
+T = TypeVar("T")
+
+# Any real magnitude is accepted (no artificial ranges); only NaN and infinity are refused.
+Ratio = Annotated[float | None, Field(default=None, allow_inf_nan=False)]
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: a stable code, a message for people, structured details."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorEnvelope(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorBody
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"error": {"code": "not_found", "message": "company not found", "details": {}}}
+            ]
+        }
+    )
+
+
+class PagePublic(BaseModel, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    total: int
+    page: int
+    size: int
+
+
+class Message(BaseModel):
+    """A short confirmation."""
+
+    message: str
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorEnvelope, "description": description}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("Bad usage (for example an unknown sort field)"),
+    401: _error("Missing, invalid, expired or revoked access token"),
+    403: _error("Your role does not allow this action"),
+    404: _error("Not found (or it belongs to another organization)"),
+    409: _error("Conflicts with an existing resource"),
+    413: _error("The request body is too large"),
+    422: _error("The request is not valid; details.fields lists each field"),
+    429: _error("Too many requests; see the Retry-After header"),
+    500: _error("Internal error; quote the X-Request-ID"),
+    503: _error("A dependency (database, Redis, models) is unavailable"),
+}

@@ -1,0 +1,158 @@
+"""Passwords (bcrypt), access tokens (JWT HS256 with iss/aud/jti) and signed one-purpose tokens."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import bcrypt
+import jwt
+
+from accunode_cli.errors import AuthError
+
+__all__ = [
+    "AccessClaims",
+    "hash_password",
+    "verify_password",
+    "create_access_token",
+    "decode_access_token",
+    "create_purpose_token",
+    "decode_purpose_token",
+    "client_ip",
+]
+
+_ALGORITHM = "HS256"
+_REQUIRED = ["exp", "iat", "sub", "jti", "iss", "aud"]
+
+
+def hash_password(password: str, *, rounds: int) -> str:
+    """Return the bcrypt hash of a password (bcrypt reads at most 72 bytes)."""
+    return bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(rounds=rounds)).decode()
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """Return whether the password matches the hash."""
+    try:
+        return bcrypt.checkpw(password.encode()[:72], password_hash.encode())
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """The verified claims of an access token."""
+
+    user_id: uuid.UUID
+    jti: str
+    session_id: str
+    issued_at: int
+    expires_at: int
+
+
+def create_access_token(
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    secret: str,
+    issuer: str,
+    audience: str,
+    minutes: int,
+) -> tuple[str, int]:
+    """Return a signed access token and its lifetime in seconds."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "iss": issuer,
+        "aud": audience,
+        "typ": "access",
+    }
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM), minutes * 60
+
+
+def decode_access_token(token: str, *, secret: str, issuer: str, audience: str) -> AccessClaims:
+    """Verify signature, algorithm, expiry, issuer and audience; raise AuthError otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[_ALGORITHM],  # never "none", never a key-confusion algorithm
+            audience=audience,
+            issuer=issuer,
+            options={"require": _REQUIRED},
+        )
+        if claims.get("typ") != "access":
+            raise AuthError("not an access token")
+        return AccessClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            jti=str(claims["jti"]),
+            session_id=str(claims.get("sid", "")),
+            issued_at=int(claims["iat"]),
+            expires_at=int(claims["exp"]),
+        )
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise AuthError("the access token is invalid or expired") from exc
+
+
+def create_purpose_token(
+    *, subject: str, purpose: str, secret: str, issuer: str, hours: int, extra: dict[str, Any]
+) -> str:
+    """Return a signed token usable only for ``purpose`` (for example verify-email)."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": subject,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=hours)).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "iss": issuer,
+        "aud": f"{issuer}:{purpose}",
+        **extra,
+    }
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def decode_purpose_token(token: str, *, purpose: str, secret: str, issuer: str) -> dict[str, Any]:
+    """Verify a purpose token and return its claims; raise AuthError otherwise."""
+    try:
+        return jwt.decode(
+            token,
+            secret,
+            algorithms=[_ALGORITHM],
+            audience=f"{issuer}:{purpose}",
+            issuer=issuer,
+            options={"require": _REQUIRED},
+        )
+    except jwt.PyJWTError as exc:
+        raise AuthError(f"the {purpose} token is invalid or expired") from exc
+
+
+def _is_trusted(address: str, trusted: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in trusted:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: list[str]) -> str:
+    """Return the client address: the socket peer, or X-Forwarded-For only via trusted proxies."""
+    address = peer or "unknown"
+    if not forwarded_for or not _is_trusted(address, trusted):
+        return address
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):  # the right-most address not added by our own proxies
+        if not _is_trusted(hop, trusted):
+            return hop
+    return hops[0] if hops else address
