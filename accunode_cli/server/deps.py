@@ -28,6 +28,8 @@ __all__ = [
     "get_principal",
     "get_tenant",
     "require_role",
+    "ensure_role",
+    "WriterDep",
     "limit_client",
     "request_client_ip",
 ]
@@ -144,16 +146,25 @@ def get_tenant(
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
 
 
-def require_role(minimum: str) -> Callable[[Tenant], Tenant]:
-    """Return a dependency that lets through members with at least ``minimum``."""
+def ensure_role(tenant: Tenant, minimum: str) -> None:
+    """Raise PermissionDeniedError unless the caller's role is at least ``minimum``.
+
+    Routes on an id call this after looking the row up, so another tenant's id answers 404.
+    """
     from accunode_cli.storage.organizations import role_rank
 
+    if role_rank(tenant.membership.role) < role_rank(minimum):
+        raise PermissionDeniedError(
+            f"this action needs the {minimum} role or higher",
+            details={"role": tenant.membership.role},
+        )
+
+
+def require_role(minimum: str) -> Callable[[Tenant], Tenant]:
+    """Return a dependency that lets through members with at least ``minimum``."""
+
     def check(tenant: TenantDep) -> Tenant:
-        if role_rank(tenant.membership.role) < role_rank(minimum):
-            raise PermissionDeniedError(
-                f"this action needs the {minimum} role or higher",
-                details={"role": tenant.membership.role},
-            )
+        ensure_role(tenant, minimum)
         return tenant
 
     return check

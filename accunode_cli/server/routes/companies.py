@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
-from accunode_cli.server.deps import SessionDep, StateDep, TenantDep, WriterDep
+from accunode_cli.server.deps import SessionDep, StateDep, TenantDep, WriterDep, ensure_role
 from accunode_cli.server.presenters import (
     company_body,
     etag_response,
@@ -86,11 +86,13 @@ def get_company(
 def update_company(
     company_id: uuid.UUID,
     body: CompanyUpdate,
-    tenant: WriterDep,
+    tenant: TenantDep,
     session: SessionDep,
     state: StateDep,
 ) -> Any:
     """Change a company (analysts and above)."""
+    companies.get_company(session, organization_id=tenant.organization_id, company_id=company_id)
+    ensure_role(tenant, "analyst")
     company = companies.update_company(
         session,
         organization_id=tenant.organization_id,
@@ -103,11 +105,12 @@ def update_company(
 
 @router.delete("/{company_id}", response_model=Message)
 def delete_company(
-    company_id: uuid.UUID, tenant: WriterDep, session: SessionDep, state: StateDep
+    company_id: uuid.UUID, tenant: TenantDep, session: SessionDep, state: StateDep
 ) -> Any:
     """Delete a company and its predictions (analysts and above)."""
     org = tenant.organization_id
     companies.get_company(session, organization_id=org, company_id=company_id)
+    ensure_role(tenant, "analyst")
     _forget_company_predictions(state, session, org, company_id)
     companies.delete_company(session, organization_id=org, company_id=company_id)
     return {"message": "company deleted"}

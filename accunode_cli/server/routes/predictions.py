@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from accunode_cli.errors import ServiceUnavailableError
 from accunode_cli.scoring import ratio_names
-from accunode_cli.server.deps import SessionDep, StateDep, TenantDep, WriterDep
+from accunode_cli.server.deps import SessionDep, StateDep, Tenant, TenantDep, ensure_role
 from accunode_cli.server.presenters import (
     CACHE_SECONDS,
     etag_response,
@@ -48,16 +49,28 @@ def _add_routes(
 ) -> None:
     names = ratio_names(kind)
 
+    def _existing(session: Session, tenant: Tenant, prediction_id: uuid.UUID) -> None:
+        # look up first: another tenant's id is a 404 for every role, never a 403
+        predictions.get_prediction(
+            session, organization_id=tenant.organization_id, kind=kind, prediction_id=prediction_id
+        )
+        ensure_role(tenant, "analyst")
+
     def create_prediction(
-        body: create, tenant: WriterDep, session: SessionDep, state: StateDep
-    ) -> Any:  # type: ignore[valid-type]
+        body: create,  # type: ignore[valid-type]
+        tenant: TenantDep,
+        session: SessionDep,
+        state: StateDep,
+    ) -> Any:
         org = tenant.organization_id
         data = body.model_dump()
-        if data["company_id"] is not None:
+        if data["company_id"] is not None:  # another tenant's company is a 404 for every role
             company = companies.get_company(
                 session, organization_id=org, company_id=data["company_id"]
             )
+            ensure_role(tenant, "analyst")
         else:
+            ensure_role(tenant, "analyst")
             company = companies.get_or_create_company(
                 session,
                 organization_id=org,
@@ -138,10 +151,11 @@ def _add_routes(
     def update_prediction(
         prediction_id: uuid.UUID,
         body: update,
-        tenant: WriterDep,
+        tenant: TenantDep,
         session: SessionDep,
-        state: StateDep,  # type: ignore[valid-type]
+        state: StateDep,
     ) -> Any:
+        _existing(session, tenant, prediction_id)
         row = predictions.rescore_prediction(
             session,
             organization_id=tenant.organization_id,
@@ -154,8 +168,9 @@ def _add_routes(
         return prediction_body(row, kind)
 
     def delete_prediction(
-        prediction_id: uuid.UUID, tenant: WriterDep, session: SessionDep, state: StateDep
+        prediction_id: uuid.UUID, tenant: TenantDep, session: SessionDep, state: StateDep
     ) -> Any:
+        _existing(session, tenant, prediction_id)
         predictions.delete_prediction(
             session, organization_id=tenant.organization_id, kind=kind, prediction_id=prediction_id
         )
