@@ -46,6 +46,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     redis_url: str | None = None
+    redis_prefix: str = "accunode:"  # keys of rate limits, revocations and cache
 
     jwt_secret: str | None = None
     jwt_issuer: str = "accunode"

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
 
 from accunode_cli.scoring import ratio_names
 from accunode_cli.storage.kv import KeyValueStore
@@ -20,6 +21,8 @@ __all__ = [
     "user_body",
     "organization_body",
     "etag_response",
+    "public_json",
+    "forget_predictions",
     "prediction_cache_key",
     "CACHE_SECONDS",
 ]
@@ -96,6 +99,11 @@ def organization_body(organization: Organization, role: str | None = None) -> di
     if role is not None:
         body["role"] = role
     return jsonable_encoder(body)
+
+
+def public_json(schema: type[BaseModel], body: dict[str, Any]) -> dict[str, Any]:
+    """Return ``body`` exactly as FastAPI would render it through ``schema``."""
+    return schema.model_validate(body).model_dump(mode="json")
 
 
 def etag_response(request: Request, body: dict[str, Any]) -> Response:

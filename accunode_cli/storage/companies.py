@@ -93,14 +93,14 @@ def update_company(
     company = get_company(session, organization_id=organization_id, company_id=company_id)
     if "symbol" in changes and changes["symbol"] is not None:
         changes["symbol"] = normalise_symbol(changes["symbol"])
-    for field in ("symbol", "name", "sector", "market_cap"):
-        if field in changes:
-            setattr(company, field, changes[field])
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # the savepoint must hold the changes, not just the flush
+            for field in ("symbol", "name", "sector", "market_cap"):
+                if field in changes:
+                    setattr(company, field, changes[field])
             session.flush()
     except IntegrityError as exc:
-        raise _conflict(organization_id, company.symbol) from exc
+        raise _conflict(organization_id, str(changes.get("symbol"))) from exc
     return company
 
 

@@ -27,6 +27,7 @@ def test_window_counts_flags_and_cache(store: KeyValueStore) -> None:
     assert store.incr_window("rl:a", 60)[0] == 1
     count, reset = store.incr_window("rl:a", 60)
     assert count == 2 and 1 <= reset <= 60
+    assert store.count("rl:a") == 2 and store.count("rl:none") == 0
     assert not store.any_flag("revoked:x", "revoked:y")
     store.set_flag("revoked:y", 30)
     assert store.any_flag("revoked:x", "revoked:y")

@@ -13,6 +13,7 @@ from accunode_cli.server.presenters import (
     etag_response,
     forget_predictions,
     prediction_body,
+    public_json,
 )
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
@@ -79,7 +80,7 @@ def get_company(
             session, organization_id=org, kind=kind, company_id=company.id
         )
         body[f"latest_{kind}_prediction"] = prediction_body(latest, kind) if latest else None
-    return etag_response(request, body)
+    return etag_response(request, public_json(CompanyDetailPublic, body))
 
 
 @router.put("/{company_id}", response_model=CompanyPublic)

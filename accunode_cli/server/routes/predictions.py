@@ -18,6 +18,7 @@ from accunode_cli.server.presenters import (
     forget_predictions,
     prediction_body,
     prediction_cache_key,
+    public_json,
 )
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
@@ -144,7 +145,7 @@ def _add_routes(
         row = predictions.get_prediction(
             session, organization_id=tenant.organization_id, kind=kind, prediction_id=prediction_id
         )
-        body = prediction_body(row, kind)
+        body = public_json(public, prediction_body(row, kind))
         state.store.cache_set(key, json.dumps(body), CACHE_SECONDS)
         return etag_response(request, body)
 
