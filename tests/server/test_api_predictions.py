@@ -1,4 +1,4 @@
-"""Companies and predictions: scoring through the core, NULL for missing, conflicts, lists, ETags."""
+"""Companies and predictions: scored by the core, NULL for missing, conflicts, lists, ETags."""
 
 from __future__ import annotations
 
