@@ -1,7 +1,4 @@
-"""Model artifacts as data: JSON, LightGBM text and a manifest of sha256 hashes.
-
-No serialised Python objects ever: a model file can be read, diffed and audited as text.
-"""
+"""Model artifacts as data: JSON, LightGBM text and a manifest of sha256 hashes. Never pickle."""
 
 from __future__ import annotations
 

@@ -77,20 +77,21 @@ def _clean_strings(array: Any) -> CleanColumn:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    empty = _strings([""])[0]  # a scalar made without pa.scalar, which would import pandas
-    text = pc.utf8_trim_whitespace(pc.fill_null(array.cast(pa.string()), empty))
+    text = pc.utf8_trim_whitespace(array.cast(pa.string()))
     text = pc.replace_substring(text, "\u2212", "-")  # the typographic minus sign
     lower = pc.utf8_lower(text)
-    is_missing = pc.is_in(lower, value_set=_strings(MISSING_TOKENS))
-    is_nm = pc.is_in(lower, value_set=_strings(NOT_MEANINGFUL_TOKENS))
+    is_missing = pc.or_(
+        pc.fill_null(pc.is_in(lower, pa.array(MISSING_TOKENS)), False), pc.is_null(lower)
+    )
+    is_nm = pc.fill_null(pc.is_in(lower, pa.array(NOT_MEANINGFUL_TOKENS)), False)
 
     number = pc.replace_substring_regex(text, _PARENTHESISED, r"-\1")
     number = pc.utf8_trim_whitespace(pc.replace_substring_regex(number, r"%$", ""))
     number = pc.replace_substring_regex(number, r"^--", "-")  # "(-3)" is still negative
-    thousands = pc.match_substring_regex(number, _THOUSANDS)
+    thousands = pc.fill_null(pc.match_substring_regex(number, _THOUSANDS), False)
     number = pc.if_else(thousands, pc.replace_substring(number, ",", ""), number)
-    parses = pc.match_substring_regex(number, _NUMBER)
-    parsed = pc.cast(pc.if_else(parses, number, pa.nulls(len(number), pa.string())), pa.float64())
+    parses = pc.fill_null(pc.match_substring_regex(number, _NUMBER), False)
+    parsed = pc.cast(pc.if_else(parses, number, pa.scalar(None, pa.string())), pa.float64())
 
     cleaned = _clean_numeric(parsed.to_numpy(zero_copy_only=False))
     status = cleaned.status
@@ -131,9 +132,10 @@ def clean_column(column: Any) -> CleanColumn:
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if not isinstance(column, pa.Array):
-        column = _sequence_to_arrow(column)
-        if isinstance(column, np.ndarray):
-            return _clean_numeric(column)
+        if isinstance(column, np.ndarray) and column.dtype.kind in "US":
+            column = pa.array(column.astype(str))
+        else:
+            column = _sequence_to_arrow(column)
     if pa.types.is_null(column.type):
         return CleanColumn(
             np.full(len(column), np.nan), np.full(len(column), MISSING, dtype=np.int8)
@@ -149,31 +151,11 @@ def clean_column(column: Any) -> CleanColumn:
     return _clean_strings(column)
 
 
-def _strings(items: Sequence[str]) -> Any:
-    """Build a pyarrow string array from Python strings.
-
-    ``pyarrow.array`` would do, but it imports pandas to inspect its argument, and the
-    scoring path must stay free of pandas (a cold ``accunode predict`` pays for every import).
-    """
+def _sequence_to_arrow(values: Sequence[Any] | np.ndarray) -> Any:
     import pyarrow as pa
 
-    encoded = [item.encode() for item in items]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
-    offsets[1:] = np.cumsum([len(item) for item in encoded])
-    return pa.StringArray.from_buffers(
-        len(encoded), pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(encoded))
-    )
-
-
-def _sequence_to_arrow(values: Sequence[Any] | np.ndarray) -> Any:
-    """Return a float ndarray for all-number input, else a pyarrow string array.
-
-    None becomes the empty string, which is a missing token, so nothing needs a null bitmap.
-    """
-    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    if all(
-        item is None or (isinstance(item, int | float) and not isinstance(item, bool))
-        for item in items
-    ):
-        return np.array([np.nan if item is None else item for item in items], dtype=np.float64)
-    return _strings(["" if item is None else str(item) for item in items])
+    items = list(values)
+    numeric = (isinstance(item, int | float) and not isinstance(item, bool) for item in items)
+    if all(item is None or is_number for item, is_number in zip(items, numeric, strict=True)):
+        return pa.array(items, type=pa.float64(), from_pandas=True)
+    return pa.array([None if item is None else str(item) for item in items], type=pa.string())
