@@ -1,0 +1,94 @@
+"""`accunode serve`: run the REST API with uvicorn on the configured database and Redis."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from accunode_cli import console
+from accunode_cli.config import Settings
+from accunode_cli.errors import ConfigError, UsageError
+
+__all__ = ["serve"]
+
+
+def _load_settings() -> Settings:
+    """Read the settings from the environment; an unsafe or invalid one is a ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from exc
+
+
+def _describe(settings: Settings) -> list[str]:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.effective_database_url)
+    store = "Redis" if settings.redis_url else "in-process (one process only)"
+    return [
+        f"database: {url.render_as_string(hide_password=True)}",
+        f"rate limits, revocations and cache: {store}",
+    ]
+
+
+@console.reports_errors
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to bind.", envvar="ACCUNODE_HOST")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port to bind.", envvar="ACCUNODE_PORT", min=0, max=65535)
+    ] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes.", envvar="ACCUNODE_WORKERS", min=1)
+    ] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Start the multi-tenant REST API (docs at /docs)."""
+    import uvicorn
+
+    from accunode_cli.server.app import create_app
+    from accunode_cli.server.logs import configure_logging
+    from accunode_cli.storage.db import make_engine
+    from accunode_cli.storage.migrate import upgrade_database
+
+    settings = _load_settings()
+    if reload and workers > 1:
+        raise UsageError("--reload and --workers cannot be combined")
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    upgrade_database(engine)  # once, before any worker starts
+    engine.dispose()
+    if workers > 1 and not settings.redis_url:
+        console.warn(
+            "without ACCUNODE_REDIS_URL each worker keeps its own rate limits and revocations"
+        )
+    configure_logging(settings.log_level)
+    console.print_lines(
+        [
+            f"AccuNode API on http://{host}:{port}  (docs: http://{host}:{port}/docs)",
+            *_describe(settings),
+        ],
+        stderr=True,
+    )
+    common = {
+        "host": host,
+        "port": port,
+        "proxy_headers": False,  # X-Forwarded-For is honoured only via ACCUNODE_TRUSTED_PROXIES
+        "server_header": False,
+        "access_log": False,  # our middleware logs each request with its id
+        "log_config": None,
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers > 1 or reload:
+        target = "accunode_cli.server.app:app_from_environment"
+        uvicorn.run(target, factory=True, workers=workers, reload=reload, **common)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
