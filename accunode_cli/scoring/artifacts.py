@@ -1,4 +1,7 @@
-"""Model artifacts as data: JSON, LightGBM text and a manifest of sha256 hashes. Never pickle."""
+"""Model artifacts as data: JSON, LightGBM text and a manifest of sha256 hashes.
+
+No serialised Python objects ever: a model file can be read, diffed and audited as text.
+"""
 
 from __future__ import annotations
 

@@ -61,14 +61,12 @@ class CleanColumn:
         return len(self.values)
 
 
-def _clean_numeric(raw: np.ndarray, null_mask: np.ndarray | None = None) -> CleanColumn:
+def _clean_numeric(raw: np.ndarray) -> CleanColumn:
     values = np.asarray(raw, dtype=np.float64).copy()
     status = np.zeros(values.shape[0], dtype=np.int8)
     with np.errstate(invalid="ignore"):
         status[np.abs(values) >= SENTINEL_MAGNITUDE] = NOT_MEANINGFUL  # includes +-inf
     status[np.isnan(values)] = MISSING
-    if null_mask is not None:
-        status[null_mask] = MISSING
     values[status != OK] = np.nan
     return CleanColumn(values, status)
 
@@ -77,27 +75,25 @@ def _clean_strings(array: Any) -> CleanColumn:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.utf8_trim_whitespace(array.cast(pa.string()))
+    empty = _strings([""])[0]  # a scalar made without pa.scalar, which would import pandas
+    text = pc.utf8_trim_whitespace(pc.fill_null(array.cast(pa.string()), empty))
     text = pc.replace_substring(text, "\u2212", "-")  # the typographic minus sign
     lower = pc.utf8_lower(text)
-    is_missing = pc.or_(
-        pc.fill_null(pc.is_in(lower, pa.array(MISSING_TOKENS)), False), pc.is_null(lower)
-    )
-    is_nm = pc.fill_null(pc.is_in(lower, pa.array(NOT_MEANINGFUL_TOKENS)), False)
+    is_missing = pc.is_in(lower, value_set=_strings(MISSING_TOKENS))
+    is_nm = pc.is_in(lower, value_set=_strings(NOT_MEANINGFUL_TOKENS))
 
     number = pc.replace_substring_regex(text, _PARENTHESISED, r"-\1")
     number = pc.utf8_trim_whitespace(pc.replace_substring_regex(number, r"%$", ""))
     number = pc.replace_substring_regex(number, r"^--", "-")  # "(-3)" is still negative
-    thousands = pc.fill_null(pc.match_substring_regex(number, _THOUSANDS), False)
+    thousands = pc.match_substring_regex(number, _THOUSANDS)
     number = pc.if_else(thousands, pc.replace_substring(number, ",", ""), number)
-    parses = pc.fill_null(pc.match_substring_regex(number, _NUMBER), False)
-    parsed = pc.cast(pc.if_else(parses, number, pa.scalar(None, pa.string())), pa.float64())
+    parses = pc.match_substring_regex(number, _NUMBER)
+    parsed = pc.cast(pc.if_else(parses, number, pa.nulls(len(number), pa.string())), pa.float64())
 
-    cleaned = _clean_numeric(parsed.to_numpy(zero_copy_only=False))
+    cleaned = _clean_numeric(_floats(parsed))
     status = cleaned.status
-    is_missing_np = is_missing.to_numpy(zero_copy_only=False)
-    is_nm_np = is_nm.to_numpy(zero_copy_only=False)
-    invalid = ~parses.to_numpy(zero_copy_only=False) & ~is_missing_np & ~is_nm_np
+    is_missing_np, is_nm_np = _booleans(is_missing), _booleans(is_nm)
+    invalid = ~_booleans(parses) & ~is_missing_np & ~is_nm_np
     status[is_nm_np] = NOT_MEANINGFUL
     status[is_missing_np] = MISSING
     status[invalid] = INVALID
@@ -132,18 +128,15 @@ def clean_column(column: Any) -> CleanColumn:
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if not isinstance(column, pa.Array):
-        if isinstance(column, np.ndarray) and column.dtype.kind in "US":
-            column = pa.array(column.astype(str))
-        else:
-            column = _sequence_to_arrow(column)
+        column = _sequence_to_arrow(column)
+        if isinstance(column, np.ndarray):
+            return _clean_numeric(column)
     if pa.types.is_null(column.type):
         return CleanColumn(
             np.full(len(column), np.nan), np.full(len(column), MISSING, dtype=np.int8)
         )
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        nulls = column.is_null().to_numpy(zero_copy_only=False) if column.null_count else None
-        values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        return _clean_numeric(values, nulls)
+        return _clean_numeric(_floats(column.cast(pa.float64())))  # a null is NaN: missing
     if pa.types.is_decimal(column.type) or pa.types.is_boolean(column.type):
         return clean_column(column.cast(pa.float64()))
     if pa.types.is_dictionary(column.type):
@@ -151,11 +144,50 @@ def clean_column(column: Any) -> CleanColumn:
     return _clean_strings(column)
 
 
-def _sequence_to_arrow(values: Sequence[Any] | np.ndarray) -> Any:
+def _bits(buffer: Any, offset: int, length: int) -> np.ndarray:
+    unpacked = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")
+    return unpacked[offset : offset + length].astype(bool)
+
+
+def _booleans(array: Any) -> np.ndarray:
+    """Unpack a null-free pyarrow boolean array (to_numpy would import pandas)."""
+    return _bits(array.buffers()[1], array.offset, len(array))
+
+
+def _floats(array: Any) -> np.ndarray:
+    """Return a float64 pyarrow array as numpy, nulls as NaN, without importing pandas."""
+    values = np.frombuffer(array.buffers()[1], dtype=np.float64)
+    values = values[array.offset : array.offset + len(array)].copy()
+    if array.null_count:
+        values[~_bits(array.buffers()[0], array.offset, len(array))] = np.nan
+    return values
+
+
+def _strings(items: Sequence[str]) -> Any:
+    """Build a pyarrow string array from Python strings.
+
+    ``pyarrow.array`` would do, but it imports pandas to inspect its argument, and the
+    scoring path must stay free of pandas (a cold ``accunode predict`` pays for every import).
+    """
     import pyarrow as pa
 
-    items = list(values)
-    numeric = (isinstance(item, int | float) and not isinstance(item, bool) for item in items)
-    if all(item is None or is_number for item, is_number in zip(items, numeric, strict=True)):
-        return pa.array(items, type=pa.float64(), from_pandas=True)
-    return pa.array([None if item is None else str(item) for item in items], type=pa.string())
+    encoded = [item.encode() for item in items]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum([len(item) for item in encoded])
+    return pa.StringArray.from_buffers(
+        len(encoded), pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(encoded))
+    )
+
+
+def _sequence_to_arrow(values: Sequence[Any] | np.ndarray) -> Any:
+    """Return a float ndarray for all-number input, else a pyarrow string array.
+
+    None becomes the empty string, which is a missing token, so nothing needs a null bitmap.
+    """
+    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    if all(
+        item is None or (isinstance(item, int | float) and not isinstance(item, bool))
+        for item in items
+    ):
+        return np.array([np.nan if item is None else item for item in items], dtype=np.float64)
+    return _strings(["" if item is None else str(item) for item in items])

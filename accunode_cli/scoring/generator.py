@@ -18,10 +18,14 @@ written as the sentinel 1e8 or as negative values, as real exports do; blanks ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["GeneratedData", "generate", "CYCLE", "RATING_MIX", "FIRST_YEAR", "LAST_YEAR"]
+__all__ = [
+    "GeneratedData", "generate", "band_default_rates", "CYCLE", "RATING_MIX", "REFERENCE_BANDS",
+    "FIRST_YEAR", "LAST_YEAR",
+]  # fmt: skip
 
 FIRST_YEAR, LAST_YEAR = 1990, 2025
 RATINGS = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
@@ -87,16 +91,15 @@ _QUARTERLY = {
 
 # True PD: logit = intercept + cycle(year) + scale * sum_j weight_j * shape_j(ratio_j) + sector.
 _TRUE_PD = {
-    "annual": {"intercept": -5.4, "scale": 0.95,
+    "annual": {"intercept": -5.1, "scale": 0.8,
                "weights": {"long_term_debt_to_total_capital": 0.9, "total_debt_to_ebitda": 1.0,
                            "net_income_margin": 0.8, "ebit_to_interest_expense": 1.2,
                            "return_on_assets": 0.7}},
-    "quarterly": {"intercept": -4.9, "scale": 1.05,
+    "quarterly": {"intercept": -4.5, "scale": 0.9,
                   "weights": {"total_debt_to_ebitda": 1.1, "sga_margin": 0.6,
                               "long_term_debt_to_total_capital": 0.9, "return_on_capital": 1.4}},
 }  # fmt: skip
 _CYCLE_STRENGTH = 0.8  # worst year about 4x the average year
-_FLOOR = 0.0015  # defaults no ratio foresees (fraud, litigation, sudden shocks)
 _SECTOR_PD = (0.0, 0.1, -0.3, 0.2, 0.05, -0.1, 0.1, 0.0)
 
 
@@ -173,16 +176,21 @@ def _shapes(
         d = np.tanh((np.log(np.maximum(debt, 0) + 0.3) - np.log(pivot)) / 0.8)
     shapes["total_debt_to_ebitda"] = np.where(flags["negative_ebitda"], 1.15, d)
     if kind == "annual":
-        shapes["net_income_margin"] = -np.tanh((full["net_income_margin"] - 5) / 10)
+        margin = full["net_income_margin"]
+        shapes["net_income_margin"] = -np.tanh((margin - 5) / 10) + 0.4 * np.clip(
+            (-10 - margin) / 20, 0, 1.5
+        )  # deep losses: distress beyond what the middle of the range suggests
         cover = full["ebit_to_interest_expense"]
         with np.errstate(invalid="ignore"):
             c = -np.tanh((np.log(np.maximum(cover, 0.05)) - np.log(3)) / 0.8)
-        c = np.where(cover <= 0, 1.0 + 0.02 * np.minimum(-cover, 5), c)
+        c = c + 0.5 * np.clip(1.0 - cover, 0, 1)  # EBIT below interest: cannot service debt
+        c = np.where(cover <= 0, 1.5 + 0.02 * np.minimum(-cover, 5), c)
         shapes["ebit_to_interest_expense"] = np.where(flags["no_debt"], -1.0, c)
         shapes["return_on_assets"] = -np.tanh((full["return_on_assets"] - 4) / 7)
     else:
         shapes["sga_margin"] = -np.tanh((np.log(full["sga_margin"]) - np.log(18)) / 0.4)
-        shapes["return_on_capital"] = -np.tanh((full["return_on_capital"] - 7) / 8)
+        roc = full["return_on_capital"]
+        shapes["return_on_capital"] = -np.tanh((roc - 7) / 8) + 0.4 * np.clip((-roc) / 15, 0, 1.5)
     return shapes
 
 
@@ -327,7 +335,7 @@ def generate(kind: str, *, firms: int = 10_000, seed: int = 7) -> GeneratedData:
         q_eff = q - 0.25 * shock
         full, flags = _draw_ratios(kind, rng, q_eff, sector, effects, no_debt)
         logit = _true_logit(kind, full, flags, shock, sector)
-        true_pd = _FLOOR + (1 - _FLOOR) / (1 + np.exp(-logit))
+        true_pd = 1 / (1 + np.exp(-logit))
         default = rng.random(firms) < true_pd
         observed = _observe(kind, rng, full, flags)
         row = {name: observed[name] for name in names}
@@ -352,3 +360,60 @@ def generate(kind: str, *, firms: int = 10_000, seed: int = 7) -> GeneratedData:
             firm_id[default] = np.arange(next_id, next_id + count)
             next_id += count
     return GeneratedData({key: np.concatenate(parts) for key, parts in chunks.items()})
+
+
+# Section 4 of credit-facts.md: default rate (%) by band in a real corporate training set.
+# Each entry: (upper edges of the bands, rates per band, rate when missing).
+REFERENCE_BANDS: dict[str, dict[str, tuple[tuple[float, ...], tuple[float, ...], float]]] = {
+    "annual": {
+        "long_term_debt_to_total_capital": ((32, 38, 45, 63), (1.2, 1.9, 2.4, 3.4, 6.8), 1.0),
+        "total_debt_to_ebitda": ((1.5, 2.3, 2.9, 3.7, 5.3), (0.9, 1.5, 2.3, 3.6, 4.7, 7.5), 1.3),
+        "net_income_margin": ((-0.5, 2.9, 4.8, 8.2), (8.2, 4.1, 2.6, 1.9, 1.1), 2.9),
+        "ebit_to_interest_expense": (
+            (2.3, 3.4, 4.8, 6.6, 8.6, 11.3, 14.8, 21.4, 41.9),
+            (7.8, 3.4, 4.0, 2.4, 0.9, 0.8, 0.6, 0.7, 0.9, 1.0), 2.6),
+        "return_on_assets": ((-1.2, 3.6, 4.6, 6.9, 11.7), (6.0, 4.4, 3.3, 2.1, 1.0, 0.9), 1.1),
+    },
+    "quarterly": {
+        "total_debt_to_ebitda": ((3.0, 4.3), (1.0, 2.0, 5.4), 1.0),
+        "sga_margin": ((13.3, 17.5, 20.7, 37.2), (2.9, 2.8, 2.1, 0.4, 0.4), 0.8),
+        "long_term_debt_to_total_capital": ((37.9, 51.9), (1.0, 1.2, 2.9), 1.8),
+        "return_on_capital": (
+            (2.6, 5.2, 7.4, 13.5, 16.1, 19.6, 26.0),
+            (5.6, 1.8, 1.3, 1.1, 1.0, 0.6, 0.5, 0.5), 1.4),
+    },
+}  # fmt: skip
+
+
+def _band_row(label: str, reference: float, outcomes: np.ndarray) -> dict[str, object]:
+    generated = round(100 * float(outcomes.mean()), 2) if outcomes.size else None
+    return {
+        "band": label,
+        "reference": reference,
+        "rows": int(outcomes.size),
+        "generated": generated,
+    }
+
+
+def band_default_rates(kind: str, table: Any) -> dict[str, list[dict[str, object]]]:
+    """Compare a table's default rate (%) per ratio band with the real set's (section 4)."""
+    from accunode_cli.scoring.cleaning import MISSING, OK, apply_floor, clean_column
+    from accunode_cli.scoring.ratios import ratio_specs
+
+    y = np.asarray(table.column("default").to_numpy(zero_copy_only=False), dtype=float)
+    result: dict[str, list[dict[str, object]]] = {}
+    for spec in ratio_specs(kind):
+        edges, rates, missing_rate = REFERENCE_BANDS[kind][spec.name]
+        cleaned = apply_floor(clean_column(table.column(spec.name)), spec.min_meaningful)
+        ok = cleaned.status == OK
+        band = np.searchsorted(np.asarray(edges), cleaned.values[ok], side="left")
+        pairs = zip(edges[:-1], edges[1:], strict=True)
+        labels = [f"<= {edges[0]}", *(f"{a} - {b}" for a, b in pairs), f"> {edges[-1]}"]
+        rows = []
+        for index, label in enumerate(labels):
+            chosen = y[ok][band == index]
+            rows.append(_band_row(label, rates[index], chosen))
+        blank = y[cleaned.status == MISSING]
+        rows.append(_band_row("missing", missing_rate, blank))
+        result[spec.name] = rows
+    return result

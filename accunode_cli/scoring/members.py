@@ -18,12 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from accunode_cli.errors import ModelError
 from accunode_cli.scoring.cleaning import MISSING, NOT_MEANINGFUL, OK
 from accunode_cli.scoring.logistic import fit_logistic
 from accunode_cli.scoring.ratios import RatioSpec
+from accunode_cli.scoring.trees import forest_step_functions, parse_lightgbm_text
 
 __all__ = ["Cleaned", "fit_scorecard", "scorecard_log_odds", "fit_lightgbm", "fit_spline",
-           "spline_log_odds"]  # fmt: skip
+           "spline_log_odds", "forest_is_monotone"]  # fmt: skip
 
 _SHRINK = 50.0  # pseudo-rows pulling a sparse special bin's WoE towards zero
 
@@ -139,7 +141,32 @@ def scorecard_log_odds(card: dict[str, Any], data: Cleaned) -> np.ndarray:
 def fit_lightgbm(
     specs: tuple[RatioSpec, ...], train: Cleaned, valid: Cleaned, *, seed: int
 ) -> tuple[str, int]:
-    """Fit the monotone one-feature-per-tree LightGBM model; return (model text, rounds)."""
+    """Fit the monotone one-feature-per-tree LightGBM model; return (model text, rounds).
+
+    LightGBM's "intermediate" monotone method is used first; should its forest still step
+    against a ratio's risk direction (it can, by a hair), the fit is redone with "basic",
+    which LightGBM guarantees monotone.
+    """
+    for method in ("intermediate", "basic"):
+        text, rounds = _fit_lightgbm(specs, train, valid, seed=seed, method=method)
+        if forest_is_monotone(specs, text):
+            return text, rounds
+    raise ModelError("LightGBM could not fit a monotone model to this data")
+
+
+def forest_is_monotone(specs: tuple[RatioSpec, ...], text: str) -> bool:
+    """Say whether every ratio's step function moves only in its risk direction."""
+    _, trees = parse_lightgbm_text(text)
+    _, steps = forest_step_functions(trees, len(specs))
+    return all(
+        bool(np.all(np.diff(step.values * spec.direction) >= 0))
+        for spec, step in zip(specs, steps, strict=True)
+    )
+
+
+def _fit_lightgbm(
+    specs: tuple[RatioSpec, ...], train: Cleaned, valid: Cleaned, *, seed: int, method: str
+) -> tuple[str, int]:
     import lightgbm as lgb
 
     names = [spec.name for spec in specs]
@@ -147,7 +174,7 @@ def fit_lightgbm(
         "objective": "binary", "learning_rate": 0.05, "num_leaves": 8, "max_depth": 3,
         "min_data_in_leaf": 200, "lambda_l2": 5.0, "max_bin": 255,
         "monotone_constraints": [spec.direction for spec in specs],
-        "monotone_constraints_method": "advanced",
+        "monotone_constraints_method": method,
         "interaction_constraints": [[j] for j in range(len(specs))],
         "deterministic": True, "force_row_wise": True, "num_threads": 2, "seed": seed,
         "verbose": -1, "feature_pre_filter": False,

@@ -19,7 +19,8 @@ __all__ = ["Score", "ScoredBatch", "probability_from_log_odds"]
 
 def probability_from_log_odds(log_odds: np.ndarray) -> np.ndarray:
     """Return the logistic function of log-odds, stable at both ends."""
-    return np.exp(-np.logaddexp(0.0, -log_odds))
+    with np.errstate(invalid="ignore"):  # NaN (an unscorable row) stays NaN
+        return np.exp(-np.logaddexp(0.0, -log_odds))
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ def _invalid_messages(
     bad_rows = np.flatnonzero((status == INVALID).any(axis=1))
     for j in reversed(range(len(names))):  # the first bad ratio of a row names the reason
         rows = bad_rows[status[bad_rows, j] == INVALID]
+        if rows.size == 0:
+            continue
         column = raw[names[j]]
         for row in rows:
             cell = column[int(row)]
