@@ -76,11 +76,25 @@ def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return envelope_response(422, "invalid_input", "the request is not valid", {"fields": fields})
 
 
-def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return envelope_response(exc.status_code, code, message, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # every method of the path, not just the first route's
+        headers["Allow"] = _allowed_methods(request)
+    return envelope_response(exc.status_code, code, message, headers=headers or None)
 
 
 def _database_error(_: Request, exc: Exception) -> JSONResponse:

@@ -72,6 +72,7 @@ def test_framework_errors_use_the_envelope(client) -> None:
     assert [r.status_code for r in cases] == [404, 405, 422, 422, 401]
     for response in cases:
         assert _is_envelope(response.json()), response.text
+    assert client.patch(f"{API}/companies").headers["Allow"] == "GET, HEAD, POST"
     fields = cases[2].json()["error"]["details"]["fields"]
     assert fields[0]["field"] == "path.company_id"
 
