@@ -1,0 +1,97 @@
+"""`accunode bulk-score`: stream a table of companies through the model into a scored table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from accunode_cli import console
+from accunode_cli.commands.options import JsonOption, KindChoice, ModelDirOption, apply_json
+
+__all__ = ["bulk_score", "EPILOG"]
+
+EPILOG = """Examples:
+
+  accunode bulk-score sample_data/annual_companies.csv -o out/annual_scored.csv
+
+  accunode bulk-score companies.parquet -o scored.parquet --explain --json
+
+  cat companies.csv | accunode bulk-score - --kind quarterly > scored.csv
+
+Inputs: CSV/TSV (any of , ; tab |; UTF-8 with or without BOM, UTF-16; .gz), Parquet, Excel
+.xlsx, JSON lines; '-' reads CSV from stdin. Exit codes: 0 done (some rows may be rejected,
+see the error column and the errors file), 1 no row could be scored, 2 unusable input."""
+
+
+@console.reports_errors
+def bulk_score(
+    input_path: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT", help="The table to score: a file, or '-' for CSV on stdin."
+        ),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "-o", "--output", help="Where to write: .csv, .csv.gz, .parquet, .jsonl, or '-'."
+        ),
+    ] = "-",
+    kind: Annotated[
+        KindChoice | None,
+        typer.Option(help="Model kind; inferred from the columns when omitted.", show_default=False),
+    ] = None,
+    errors: Annotated[
+        str | None,
+        typer.Option(
+            help="CSV listing rejected rows (default: OUTPUT with .errors.csv).",
+            show_default=False,
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option(help="Add one contribution_<ratio> column per ratio (log-odds).")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option(help="Rows per streamed batch.", min=1, envvar="ACCUNODE_BATCH_SIZE")
+    ] = 65_536,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="Output format: csv, parquet or jsonl (default: from OUTPUT).",
+            show_default=False,
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Excel sheet to read (default: the first).")
+    ] = None,
+    model_dir: ModelDirOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Score every row of a table of companies and write it back with PDs."""
+    from accunode_cli.commands import render_bulk
+    from accunode_cli.errors import AccuNodeError, UsageError
+    from accunode_cli.tabular import BulkRequest, score_file
+
+    apply_json(json_output)
+    if console.state.json_mode and output == "-":
+        raise UsageError("--json prints the summary on stdout; write the scores with -o FILE")
+    request = BulkRequest(
+        input=input_path,
+        output=output,
+        kind=kind.value if kind else None,
+        errors=errors,
+        explain=explain,
+        batch_size=batch_size,
+        format=output_format,
+        sheet=sheet,
+        model_dir=str(model_dir) if model_dir else None,
+    )
+    with console.progress(None, label="scoring") as advance:
+        result = score_file(request, on_rows=advance)
+    render_bulk.show(result)
+    if result.summary["scored"] == 0:
+        raise AccuNodeError(
+            f"no row could be scored ({result.summary['rejected']} rejected); "
+            f"see {result.errors_file or 'the error column'}"
+        )

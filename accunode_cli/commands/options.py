@@ -1,0 +1,45 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accunode_cli import console
+
+__all__ = ["JsonOption", "ModelDirOption", "KindChoice", "apply_json"]
+
+
+class KindChoice(str, Enum):
+    """The model kinds, for option parsing."""
+
+    annual = "annual"
+    quarterly = "quarterly"
+
+
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print one JSON document on stdout (errors too); diagnostics go to stderr.",
+        envvar="ACCUNODE_JSON",
+    ),
+]
+
+ModelDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model-dir",
+        help="Score with the model in this folder instead of the shipped one.",
+        envvar="ACCUNODE_MODEL_DIR",
+        show_default=False,
+    ),
+]
+
+
+def apply_json(enabled: bool) -> None:
+    """Switch the console to JSON mode when the command's --json is given."""
+    console.set_json_mode(enabled)

@@ -1,0 +1,267 @@
+"""Bulk scoring: stream a table through the scoring engine into an output table.
+
+Reading and writing run in the calling thread while a second thread scores the previous
+batch (numpy and pyarrow release the GIL), so both cores work. At most a few batches are in
+flight, which keeps memory flat however long the input is.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accunode_cli.errors import UnreadableFileError, UsageError
+from accunode_cli.tabular.columns import (
+    ColumnMatch,
+    infer_kind,
+    match_columns,
+    to_point_decimals,
+    uses_decimal_comma,
+)
+from accunode_cli.tabular.formats import output_format_for
+from accunode_cli.tabular.sinks import PendingFile, TableSink, reserve_output
+from accunode_cli.tabular.sources import TableSource, open_source
+from accunode_cli.tabular.summary import BulkSummary
+
+__all__ = ["DEFAULT_BATCH_SIZE", "BulkRequest", "BulkResult", "score_file", "default_errors_path"]
+
+DEFAULT_BATCH_SIZE = 65_536
+_IN_FLIGHT = 2
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    """What to score and where to write it."""
+
+    input: str
+    output: str = "-"
+    kind: str | None = None
+    errors: str | None = None
+    explain: bool = False
+    batch_size: int = DEFAULT_BATCH_SIZE
+    format: str | None = None
+    sheet: str | None = None
+    model_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk run did."""
+
+    summary: dict[str, Any]
+    output: str
+    output_format: str
+    errors_file: str | None
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON-ready data."""
+        rate = self.summary["rows"] / self.seconds if self.seconds > 0 else None
+        return {
+            **self.summary,
+            "output": self.output,
+            "output_format": self.output_format,
+            "errors_file": self.errors_file,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(rate) if rate else None,
+        }
+
+
+def default_errors_path(output: str) -> str | None:
+    """Return OUTPUT with ``.errors.csv`` in place of its extension (None for stdout)."""
+    if output == "-":
+        return None
+    path = Path(output)
+    name = path.name
+    for suffix in (".csv.gz", ".csv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return str(path.with_name(name + ".errors.csv"))
+
+
+def _same_file(a: str, b: str | None) -> bool:
+    if a == "-" or b is None or b == "-":
+        return False
+    try:
+        return os.path.exists(b) and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+class _ErrorsWriter:
+    """The errors file: one line per rejected row with its number, column, value and reason."""
+
+    def __init__(self, pending: PendingFile | None) -> None:
+        self.pending = pending
+        self._handle = open(pending.temp, "w", newline="", encoding="utf-8") if pending else None  # noqa: SIM115
+        self._writer = csv.writer(self._handle) if self._handle else None
+        if self._writer:
+            self._writer.writerow(["row", "column", "value", "reason"])
+
+    def add(self, first_row: int, scored: Any, raw: dict[str, Any], match: ColumnMatch) -> None:
+        from accunode_cli.scoring import INVALID
+
+        if self._writer is None:
+            return
+        bad = np.flatnonzero(scored.risk_codes < 0)
+        for index in bad:
+            invalid = np.flatnonzero(scored.status[index] == INVALID)
+            ratio = scored.ratio_names[int(invalid[0])] if invalid.size else None
+            value = raw[ratio][int(index)].as_py() if ratio else None
+            column = match.columns[ratio] if ratio else ""
+            reason = scored.row_error[index] or "cannot be scored"
+            self._writer.writerow([first_row + int(index), column, value, reason])
+
+    def close(self) -> None:
+        if self._handle:
+            self._handle.close()
+
+
+def _prepare_batch(batch: Any, match: ColumnMatch, *, decimal_comma: bool) -> dict[str, Any]:
+    raw = {ratio: batch.column(column) for ratio, column in match.columns.items()}
+    if decimal_comma:
+        raw = {ratio: to_point_decimals(column) for ratio, column in raw.items()}
+    return raw
+
+
+def _score_batch(
+    model: Any, batch: Any, match: ColumnMatch, *, decimal_comma: bool, explain: bool
+) -> tuple[Any, Any, dict[str, Any]]:
+    import pyarrow as pa
+
+    raw = _prepare_batch(batch, match, decimal_comma=decimal_comma)
+    scored = model.score_columns(raw, explain=explain)
+    outputs = scored.to_arrow(explain=explain)
+    arrays = list(batch.columns) + [column.combine_chunks() for column in outputs.columns]
+    names = list(batch.schema.names) + list(outputs.schema.names)
+    return pa.RecordBatch.from_arrays(arrays, names=names), scored, raw
+
+
+def _plan(request: BulkRequest) -> tuple[TableSource, ColumnMatch, str]:
+    if request.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    output_format = output_format_for(request.output, request.format)
+    source = open_source(request.input, batch_size=request.batch_size, sheet=request.sheet)
+    kind = request.kind or infer_kind(source.names, source=source.name)
+    match = match_columns(source.names, kind, source=source.name)
+    errors = request.errors or default_errors_path(request.output)
+    for target in (request.output, errors):
+        if _same_file(request.input, target):
+            raise UsageError(f"{target} is the input file; choose another output")
+    if errors is not None and errors == request.output:
+        raise UsageError("--errors must differ from the output file")
+    return source, match, output_format
+
+
+def score_file(
+    request: BulkRequest, *, on_rows: Callable[[int], None] | None = None
+) -> BulkResult:
+    """Score every row of INPUT into OUTPUT; return the summary of the run."""
+    from accunode_cli.scoring import load_model
+
+    started = time.perf_counter()
+    source, match, output_format = _plan(request)
+    model = load_model(match.kind, request.model_dir)
+    batches = source.batches(text_columns=frozenset(match.columns.values()))
+    first = next(batches, None)
+    if first is None:
+        raise UnreadableFileError(f"{source.name} has a header but no data rows")
+    decimal_comma = (
+        source.dialect is not None
+        and source.dialect.delimiter != ","
+        and uses_decimal_comma([first.column(c) for c in match.columns.values()])
+    )
+    errors_path = request.errors or default_errors_path(request.output)
+    pending = reserve_output(request.output)
+    pending_errors = reserve_output(errors_path) if errors_path else None
+    summary = BulkSummary(match.kind, model.version, model.ratio_names)
+    try:
+        _run(
+            model,
+            _chain(first, batches),
+            match,
+            summary=summary,
+            sink_target=(pending, output_format),
+            errors=_ErrorsWriter(pending_errors),
+            options={"decimal_comma": decimal_comma, "explain": request.explain},
+            on_rows=on_rows,
+        )
+    except BaseException:
+        for reserved in (pending, pending_errors):
+            if reserved is not None:
+                reserved.discard()
+        raise
+    for reserved in (pending, pending_errors):
+        if reserved is not None:
+            reserved.commit()
+    return BulkResult(
+        summary=summary.to_dict(),
+        output=request.output,
+        output_format=output_format,
+        errors_file=errors_path,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    yield first
+    yield from rest
+
+
+def _run(
+    model: Any,
+    batches: Iterator[Any],
+    match: ColumnMatch,
+    *,
+    summary: BulkSummary,
+    sink_target: tuple[PendingFile | None, str],
+    errors: _ErrorsWriter,
+    options: dict[str, bool],
+    on_rows: Callable[[int], None] | None,
+) -> None:
+    sink: TableSink | None = None
+    in_flight: deque[Future[tuple[Any, Any, dict[str, Any]]]] = deque()
+    next_row = 1
+
+    def drain_one() -> None:
+        nonlocal sink, next_row
+        table, scored, raw = in_flight.popleft().result()
+        if sink is None:
+            sink = TableSink(sink_target[0], sink_target[1], table.schema)
+        sink.write(table)
+        summary.add(scored)
+        errors.add(next_row, scored, raw, match)
+        next_row += table.num_rows
+        if on_rows is not None:
+            on_rows(table.num_rows)
+
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accunode-score") as pool:
+            try:
+                for batch in batches:
+                    in_flight.append(pool.submit(_score_batch, model, batch, match, **options))
+                    if len(in_flight) > _IN_FLIGHT:
+                        drain_one()
+                while in_flight:
+                    drain_one()
+            finally:
+                for future in in_flight:
+                    future.cancel()
+        if sink is not None:
+            sink.close()
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        raise
+    finally:
+        errors.close()

@@ -1,0 +1,125 @@
+"""Streaming writers for CSV, Parquet and JSON lines that never leave a partial file behind.
+
+A file output is written to a hidden temporary file beside the target and renamed over it only
+when the whole run succeeded; on any failure the temporary file is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from accunode_cli.errors import UsageError
+
+__all__ = ["PendingFile", "TableSink", "reserve_output"]
+
+
+class PendingFile:
+    """A reserved output: a temporary file beside ``target``, renamed onto it on commit."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        if target.is_dir():
+            raise UsageError(f"the output {target} is a directory")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
+            )
+        except OSError as error:
+            raise UsageError(f"cannot write {target}: {error.strerror or error}") from error
+        os.close(fd)
+        self.temp = Path(temp)
+
+    def commit(self) -> None:
+        """Move the finished file into place with the usual permissions."""
+        umask = os.umask(0)
+        os.umask(umask)
+        with contextlib.suppress(OSError):
+            self.temp.chmod(0o666 & ~umask)
+        os.replace(self.temp, self.target)
+
+    def discard(self) -> None:
+        """Remove the temporary file."""
+        with contextlib.suppress(OSError):
+            self.temp.unlink()
+
+
+def reserve_output(path: str) -> PendingFile | None:
+    """Check that OUTPUT can be written and reserve it; None means stdout."""
+    return None if path == "-" else PendingFile(Path(path))
+
+
+def _json_ready(table: Any) -> list[dict[str, Any]]:
+    rows = table.to_pylist()
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                row[key] = None
+    return rows
+
+
+class TableSink:
+    """Write record batches of one schema to a file or stdout in csv, parquet or jsonl."""
+
+    def __init__(self, pending: PendingFile | None, fmt: str, schema: Any) -> None:
+        import pyarrow as pa
+
+        self._format = fmt
+        self._pending = pending
+        self._writer: Any = None
+        self._stream: Any = None
+        if pending is None and fmt == "parquet":
+            raise UsageError("Parquet output needs a file; pass -o FILE.parquet")
+        target = str(pending.temp) if pending else None
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            self._writer = pq.ParquetWriter(target, schema, compression="snappy")
+            return
+        if pending is None:
+            self._stream = pa.PythonFile(sys.stdout.buffer, mode="w")
+        else:
+            self._stream = pa.OSFile(str(pending.temp), "wb")
+            if pending.target.name.lower().endswith(".gz"):
+                self._stream = pa.CompressedOutputStream(self._stream, "gzip")
+        if fmt == "csv":
+            import pyarrow.csv as pcsv
+
+            self._writer = pcsv.CSVWriter(self._stream, schema)
+
+    def write(self, table: Any) -> None:
+        """Append a table or record batch."""
+        if self._format == "jsonl":
+            lines = "".join(
+                json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in _json_ready(table)
+            )
+            self._stream.write(lines.encode())
+        elif hasattr(table, "to_batches"):
+            self._writer.write_table(table)
+        else:
+            self._writer.write_batch(table)
+
+    def close(self) -> None:
+        """Flush and close (stdout itself stays open)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._stream is not None:
+            if self._pending is None:
+                self._stream.flush()
+                sys.stdout.buffer.flush()
+            else:
+                self._stream.close()
+            self._stream = None
+
+    def abort(self) -> None:
+        """Close without caring about errors (the pending file is discarded by its owner)."""
+        with contextlib.suppress(Exception):
+            self.close()
