@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from accunode_cli import __version__, console
-from accunode_cli.commands import bulk_score, predict
+from accunode_cli.commands import bulk_score, db, predict, serve
 from accunode_cli.commands.options import JsonOption
 
 __all__ = ["app"]
@@ -79,6 +79,8 @@ def root(
 
 app.add_typer(predict.app, name="predict")
 app.command("bulk-score", epilog=bulk_score.EPILOG)(bulk_score.bulk_score)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
 
 if importlib.util.find_spec("accunode_cli.commands.model") is not None:
     from accunode_cli.commands import model
