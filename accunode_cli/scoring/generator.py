@@ -91,11 +91,11 @@ _QUARTERLY = {
 
 # True PD: logit = intercept + cycle(year) + scale * sum_j weight_j * shape_j(ratio_j) + sector.
 _TRUE_PD = {
-    "annual": {"intercept": -5.1, "scale": 0.8,
+    "annual": {"intercept": -4.75, "scale": 0.65,
                "weights": {"long_term_debt_to_total_capital": 0.9, "total_debt_to_ebitda": 1.0,
                            "net_income_margin": 0.8, "ebit_to_interest_expense": 1.2,
                            "return_on_assets": 0.7}},
-    "quarterly": {"intercept": -4.5, "scale": 0.9,
+    "quarterly": {"intercept": -4.35, "scale": 0.75,
                   "weights": {"total_debt_to_ebitda": 1.1, "sga_margin": 0.6,
                               "long_term_debt_to_total_capital": 0.9, "return_on_capital": 1.4}},
 }  # fmt: skip
@@ -177,20 +177,20 @@ def _shapes(
     shapes["total_debt_to_ebitda"] = np.where(flags["negative_ebitda"], 1.15, d)
     if kind == "annual":
         margin = full["net_income_margin"]
-        shapes["net_income_margin"] = -np.tanh((margin - 5) / 10) + 0.4 * np.clip(
+        shapes["net_income_margin"] = -np.tanh((margin - 5) / 10) + 0.8 * np.clip(
             (-10 - margin) / 20, 0, 1.5
         )  # deep losses: distress beyond what the middle of the range suggests
         cover = full["ebit_to_interest_expense"]
         with np.errstate(invalid="ignore"):
             c = -np.tanh((np.log(np.maximum(cover, 0.05)) - np.log(3)) / 0.8)
-        c = c + 0.5 * np.clip(1.0 - cover, 0, 1)  # EBIT below interest: cannot service debt
-        c = np.where(cover <= 0, 1.5 + 0.02 * np.minimum(-cover, 5), c)
+        c = c + 0.8 * np.clip(1.0 - cover, 0, 1)  # EBIT below interest: cannot service debt
+        c = np.where(cover <= 0, 1.8 + 0.02 * np.minimum(-cover, 5), c)
         shapes["ebit_to_interest_expense"] = np.where(flags["no_debt"], -1.0, c)
         shapes["return_on_assets"] = -np.tanh((full["return_on_assets"] - 4) / 7)
     else:
         shapes["sga_margin"] = -np.tanh((np.log(full["sga_margin"]) - np.log(18)) / 0.4)
         roc = full["return_on_capital"]
-        shapes["return_on_capital"] = -np.tanh((roc - 7) / 8) + 0.4 * np.clip((-roc) / 15, 0, 1.5)
+        shapes["return_on_capital"] = -np.tanh((roc - 7) / 8) + 0.8 * np.clip((-roc) / 15, 0, 1.5)
     return shapes
 
 
@@ -250,7 +250,7 @@ def _observe(kind, rng, full, flags):  # type: ignore[no-untyped-def]
     out[lev_name] = np.where(no_debt, _choose(rng, n, [nan, 0.0], [0.7, 0.3]), out[lev_name])
     out[debt_name] = np.where(no_debt, _choose(rng, n, [nan, 0.0], [0.6, 0.4]), out[debt_name])
     neg_value = -np.exp(rng.normal(1.0, 0.8, n))
-    written = _choose(rng, n, [0, 1, 2], [0.5, 0.3, 0.2])
+    written = _choose(rng, n, [0, 1, 2], [0.35, 0.45, 0.2])
     out[debt_name] = np.where(
         neg_ebitda,
         np.choose(written, [np.full(n, nan), np.full(n, sentinel), neg_value]),
@@ -269,7 +269,7 @@ def _observe(kind, rng, full, flags):  # type: ignore[no-untyped-def]
             np.choose(written, [np.full(n, nan), np.full(n, sentinel), np.full(n, -sentinel)]),
             cover,
         )
-        written = _choose(rng, n, [0, 1, 2], [0.2, 0.5, 0.3])
+        written = _choose(rng, n, [0, 1, 2], [0.3, 0.35, 0.35])
         neg_ebit = flags["negative_ebit"]
         cover = np.where(neg_ebit & (written == 1), nan, cover)
         out[cover_name] = np.where(neg_ebit & (written == 2), sentinel, cover)

@@ -5,8 +5,8 @@ train the members and the later years are split by firm (``firm_id`` or ``compan
 when present, else by row) into validation and test halves: out of time, and out of sample.
 Without years the split is a seeded 60/20/20 shuffle. The members are fitted on the training
 rows; LightGBM stops early on validation; blend weights and the Platt calibration are one
-logistic regression of the members' log-odds on the validation rows, with non-negative
-coefficients (slope = their sum, weights = their shares), so monotonicity survives the blend.
+fit on the validation rows (weights on the simplex, each at least MIN_WEIGHT, and a positive
+Platt slope), so monotonicity survives the blend.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from accunode_cli.errors import InputError, ModelError
 from accunode_cli.scoring import artifacts
 from accunode_cli.scoring.cleaning import MISSING, OK, CleanColumn, apply_floor, clean_column
 from accunode_cli.scoring.engine import PDModel, compile_members
-from accunode_cli.scoring.logistic import fit_logistic
 from accunode_cli.scoring.members import (
     Cleaned,
     fit_lightgbm,
@@ -39,6 +38,7 @@ from accunode_cli.scoring.ratios import RatioSpec, ratio_specs
 __all__ = ["Split", "clean_table", "split_rows", "train_model", "data_sha256"]
 
 MIN_DEFAULTS = 30
+MIN_WEIGHT = 0.15
 
 
 @dataclass(frozen=True)
@@ -180,15 +180,9 @@ def train_model(kind: str, table: Any, out_dir: str | Path, *, seed: int = 7) ->
     if spline is not None:
         members["spline"] = spline_log_odds(spline, valid)
     names = list(members)
-    intercept, coefs = fit_logistic(
-        np.column_stack([members[m] for m in names]), valid.y,
-        nonnegative=np.ones(len(names), bool), l2=0.0,
-    )  # fmt: skip
-    slope = float(coefs.sum())
-    if slope <= 0:
-        raise ModelError("no member of the ensemble predicts the validation defaults")
+    weights, intercept, slope = fit_blend(np.column_stack([members[m] for m in names]), valid.y)
     ensemble = {
-        "weights": {m: float(c / slope) for m, c in zip(names, coefs, strict=True)},
+        "weights": {m: float(w) for m, w in zip(names, weights, strict=True)},
         "calibration": {"intercept": intercept, "slope": slope, "method": "platt"},
         "reference": _reference(specs, train),
         "lightgbm_rounds": rounds,
@@ -219,6 +213,32 @@ def train_model(kind: str, table: Any, out_dir: str | Path, *, seed: int = 7) ->
         manifest["metrics"]["test"] = metrics_for(model, table, split.test)
     _write_folder(Path(out_dir), files, manifest)
     return manifest
+
+
+def fit_blend(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Fit blend weights and the Platt calibration on validation log-odds of the members.
+
+    Minimises the log loss of ``a + c * sum_k w_k z_k`` with ``c > 0``, the weights summing to
+    one and each at least ``MIN_WEIGHT``: members are strongly correlated, and an unfloored
+    fit happily drops all but one of them on a single validation sample, leaving an
+    "ensemble" that ignores most of its members (the predecessor's failure).
+    """
+    from scipy.optimize import minimize
+
+    k = z.shape[1]
+
+    def loss(theta: np.ndarray) -> float:
+        logit = theta[0] + theta[1] * (z @ theta[2:])
+        return float(np.mean(np.logaddexp(0.0, logit) - y * logit))
+
+    start = np.r_[0.0, 1.0, np.full(k, 1.0 / k)]
+    bounds = [(None, None), (1e-3, None)] + [(MIN_WEIGHT, 1.0)] * k
+    constraint = {"type": "eq", "fun": lambda theta: theta[2:].sum() - 1.0}
+    result = minimize(loss, start, method="SLSQP", bounds=bounds, constraints=[constraint],
+                      options={"maxiter": 500, "ftol": 1e-12})  # fmt: skip
+    if not result.success:
+        raise ModelError(f"the blend of the ensemble's members did not converge: {result.message}")
+    return result.x[2:] / result.x[2:].sum(), float(result.x[0]), float(result.x[1])
 
 
 def _forest_log_odds(forest_text: str, data: Cleaned) -> np.ndarray:
