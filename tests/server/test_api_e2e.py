@@ -1,0 +1,169 @@
+"""End to end: real `accunode serve` processes (uvicorn) on free ports.
+
+Two servers sharing one PostgreSQL database and one Redis accept each other's tokens, honour a
+logout made on the other at once, and share rate-limit counts. One server with no configuration
+runs on the embedded SQLite default.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from api_helpers import PASSWORD, TEST_SECRET, annual_body
+from dbservers import REDIS_URL, create_pg_database, drop_pg_database, unavailable
+
+ACCUNODE = str(Path(sys.executable).parent / "accunode")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCUNODE_")}
+    env.update(values)
+    return env
+
+
+class Server:
+    """One `accunode serve` process."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("wb") as sink:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [ACCUNODE, "serve", "--port", str(self.port)],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, timeout: float = 40.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/health/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server not ready: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    """Two servers on one PostgreSQL database and one Redis, with the same JWT secret."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        unavailable("Redis", exc)
+    database = create_pg_database()
+    env = _clean_env(
+        ACCUNODE_ENV="test",
+        ACCUNODE_DATABASE_URL=database,
+        ACCUNODE_REDIS_URL=REDIS_URL,
+        ACCUNODE_REDIS_PREFIX=f"e2e:{uuid.uuid4().hex}:",
+        ACCUNODE_JWT_SECRET=TEST_SECRET,
+        ACCUNODE_BCRYPT_ROUNDS="4",
+        ACCUNODE_RATE_LIMIT_PER_MINUTE="40",
+        ACCUNODE_DATA_DIR=str(tmp_path / "data"),
+    )
+    servers = (Server(env, tmp_path / "a.log"), Server(env, tmp_path / "b.log"))
+    try:
+        for server in servers:
+            server.wait_ready()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+        drop_pg_database(database)
+
+
+def test_two_servers_share_tokens_revocations_and_rate_limits(pair) -> None:
+    a, b = pair
+    email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    sent = 0
+
+    def call(server: Server, method: str, path: str, **kwargs) -> httpx.Response:
+        nonlocal sent
+        sent += 1
+        return httpx.request(method, f"{server.url}/api/v1{path}", timeout=10, **kwargs)
+
+    assert (
+        call(a, "POST", "/auth/register", json={"email": email, "password": PASSWORD}).status_code
+        == 201
+    )
+    tokens = call(a, "POST", "/auth/login", json={"email": email, "password": PASSWORD}).json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    created = call(b, "POST", "/predictions/annual", json=annual_body(), headers=headers)
+    assert created.status_code == 201  # a token from A works on B
+    read = call(a, "GET", f"/predictions/annual/{created.json()['id']}", headers=headers)
+    assert read.json()["probability"] == created.json()["probability"]
+
+    logout = call(
+        a, "POST", "/auth/logout", json={"refresh_token": tokens["refresh_token"]}, headers=headers
+    )
+    assert logout.status_code == 200
+    assert call(b, "GET", "/users/profile", headers=headers).status_code == 401  # at once, on B
+    refreshed = call(
+        b, "POST", "/auth/refresh-token", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert refreshed.status_code == 401
+
+    # The per-client budget (40 a minute) is one budget across both servers.
+    statuses = []
+    while sent < 40:
+        statuses.append(call(a if sent % 2 else b, "GET", "/companies").status_code)
+    assert 429 not in statuses
+    assert call(a, "GET", "/companies").status_code == 429
+    limited = call(b, "GET", "/companies")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    # both wrote JSON log lines with request ids
+    for server in (a, b):
+        text = server.log.read_text()
+        assert '"request_id"' in text and tokens["access_token"] not in text
+
+
+def test_serve_with_no_configuration_uses_the_embedded_default(tmp_path: Path) -> None:
+    server = Server(_clean_env(ACCUNODE_DATA_DIR=str(tmp_path / "data")), tmp_path / "s.log")
+    try:
+        server.wait_ready()
+        api = f"{server.url}/api/v1"
+        body = {"email": "ann@example.com", "password": PASSWORD, "full_name": "Ann"}
+        assert httpx.post(f"{api}/auth/register", json=body).status_code == 201
+        token = httpx.post(f"{api}/auth/login", json=body | {"full_name": None}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        created = httpx.post(f"{api}/predictions/annual", json=annual_body(), headers=headers)
+        assert created.status_code == 201
+        ready = httpx.get(f"{api}/health/ready").json()
+        assert ready["checks"]["redis"].startswith("not configured")
+    finally:
+        server.stop()
+    assert (tmp_path / "data" / "accunode.db").exists()
+    assert (tmp_path / "data" / "dev-jwt-secret").exists()  # generated, not a built-in default
