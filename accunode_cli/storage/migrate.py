@@ -46,9 +46,16 @@ def upgrade_database(engine: Engine, revision: str = "head") -> None:
 def current_revision(engine: Engine) -> str | None:
     """Return the revision the database is at (None when never migrated)."""
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.exc import OperationalError
 
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise ServiceUnavailableError(
+            "the database cannot be reached",
+            details={"database": engine.url.render_as_string(hide_password=True)},
+        ) from exc
 
 
 def head_revision() -> str | None:
