@@ -1,0 +1,202 @@
+"""`accunode model info|train|evaluate|generate`: inspect, fit and measure the PD models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from accunode_cli import console
+from accunode_cli.commands.options import JsonOption, KindChoice, ModelDirOption, apply_json
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Inspect, train and evaluate the PD models (a bank can fit them to its own defaults).",
+    rich_markup_mode="rich",
+)
+
+KindOption = Annotated[KindChoice, typer.Option("--kind", help="Model kind.")]
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data",
+        help="Table (CSV, Parquet, Excel, JSON lines) with the ratio columns and a 0/1 "
+        "'default' column; 'year' and 'firm_id' are used when present.",
+        show_default=False,
+    ),
+]
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="Random seed: same data and seed, same bytes.")
+]
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f} %"
+
+
+_MEASURES = (
+    ("rows", lambda m: f"{m['rows']:,}"),
+    ("defaults", lambda m: f"{m['defaults']:,}"),
+    ("AUC", lambda m: f"{m['auc']:.4f}"),
+    ("accuracy ratio", lambda m: f"{m['accuracy_ratio']:.3f}"),
+    ("KS", lambda m: f"{m['ks']:.3f}"),
+    ("Brier", lambda m: f"{m['brier']:.5f}"),
+    ("log loss", lambda m: f"{m['log_loss']:.4f}"),
+    ("mean PD", lambda m: _percent(m["mean_pd"])),
+    ("observed rate", lambda m: _percent(m["observed_rate"])),
+)
+
+
+def _print_metrics(title: str | None, metrics: dict[str, dict[str, Any]]) -> None:
+    """Print one column per (part, scorer): the model, and the generator's true PD if known."""
+    header, columns = ["measure"], []
+    for part, groups in metrics.items():
+        for who, values in groups.items():
+            header.append(f"{part}: {'model' if who == 'model' else 'true PD'}")
+            columns.append(values)
+    rows = [[label, *(fmt(values) for values in columns)] for label, fmt in _MEASURES]
+    console.print_table(title, header, rows, right_align=range(1, len(header)))
+
+
+def _show_info(kind: str, model: Any) -> dict[str, Any]:
+    manifest = model.manifest
+    info = {
+        "kind": kind, "model_version": model.version, "created": manifest["created"],
+        "members": manifest["members"], "ratios": manifest["ratios"],
+        "base_probability": 1 / (1 + 2.718281828459045 ** -model.base_log_odds),
+        "training_data": manifest["training_data"], "metrics": manifest["metrics"],
+        "files": manifest["files"],
+    }  # fmt: skip
+    if not console.state.json_mode:
+        data = manifest["training_data"]
+        console.print_lines([
+            f"[bold]{kind}[/bold] model [cyan]{model.version}[/cyan] (created {info['created']})",
+            f"  members: {', '.join(info['members'])}; median-company PD "
+            f"{_percent(info['base_probability'])}",
+            f"  trained on {data['rows']:,} rows, {data['defaults']:,} defaults; {data['split']}",
+        ])  # fmt: skip
+        _print_metrics(None, manifest["metrics"])
+    return info
+
+
+@app.command("info", epilog="Example:\n\n  accunode model info --json")
+@console.reports_errors
+def info(
+    kind: Annotated[
+        KindChoice | None, typer.Option("--kind", help="Show one kind only (default: both).")
+    ] = None,
+    model_dir: ModelDirOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the model's version, training data and validation and test figures."""
+    from accunode_cli.scoring import KINDS, load_model
+
+    apply_json(json_output)
+    if model_dir is not None and kind is None:
+        from accunode_cli.scoring.artifacts import read_manifest
+
+        kind = KindChoice(read_manifest(model_dir)["kind"])
+    kinds = [kind.value] if kind else list(KINDS)
+    shown = {k: _show_info(k, load_model(k, model_dir)) for k in kinds}
+    if console.state.json_mode:
+        console.print_json(shown[kinds[0]] if len(kinds) == 1 else shown)
+
+
+@app.command(
+    "train",
+    epilog="Example:\n\n  accunode model train --kind annual --data history.parquet --out my-model",
+)
+@console.reports_errors
+def train(
+    kind: KindOption,
+    data: DataOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the model into.")],
+    seed: SeedOption = 7,
+    json_output: JsonOption = False,
+) -> None:
+    """Train a model from a labelled table; score with it via --model-dir."""
+    from accunode_cli.scoring.training import train_model
+    from accunode_cli.tabular.labelled import read_labelled_table
+
+    apply_json(json_output)
+    table = read_labelled_table(str(data), kind.value)
+    if not console.state.json_mode:
+        console.print_lines([f"training the {kind.value} model on {table.num_rows:,} rows..."],
+                            stderr=True)  # fmt: skip
+    manifest = train_model(kind.value, table, out, seed=seed)
+    if console.state.json_mode:
+        console.print_json({"model_dir": str(out), "model_version": manifest["version"],
+                            "training_data": manifest["training_data"],
+                            "metrics": manifest["metrics"]})  # fmt: skip
+        return
+    console.print_lines([f"wrote [bold]{out}[/bold]: model {manifest['version']}",
+                         f"  {manifest['training_data']['split']}"])  # fmt: skip
+    _print_metrics(None, manifest["metrics"])
+    console.print_lines([f"score with it: accunode bulk-score FILE --model-dir {out}"])
+
+
+@app.command(
+    "evaluate",
+    epilog="Example:\n\n  accunode model evaluate --kind annual --data test.parquet --report out/",
+)
+@console.reports_errors
+def evaluate(
+    kind: KindOption,
+    data: DataOption,
+    report: Annotated[
+        Path, typer.Option("--report", help="Folder for report.json, roc.png, calibration.png.")
+    ],
+    model_dir: ModelDirOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Measure a model on labelled data: AUC, AR, KS, Brier, log loss, calibration by decile."""
+    from accunode_cli.scoring.evaluation import evaluate_model
+    from accunode_cli.tabular.labelled import read_labelled_table
+
+    apply_json(json_output)
+    table = read_labelled_table(str(data), kind.value)
+    metrics = evaluate_model(kind.value, table, report, model_dir=model_dir)
+    if console.state.json_mode:
+        console.print_json(metrics)
+        return
+    groups = {k: metrics[k] for k in ("model", "true_pd") if k in metrics}
+    _print_metrics(f"{kind.value} model {metrics['model_version']} on {data}", {"data": groups})
+    rows = [[r["decile"], f"{r['rows']:,}", f"{r['defaults']:,}", _percent(r["mean_pd"]),
+             _percent(r["observed_rate"])] for r in metrics["model"]["calibration"]]  # fmt: skip
+    console.print_table("Calibration by PD decile", ["decile", "rows", "defaults", "mean PD",
+                        "observed"], rows, right_align=range(0, 5))  # fmt: skip
+    console.print_lines([f"wrote {path}" for path in metrics["files"]])
+
+
+@app.command(
+    "generate",
+    epilog="Example:\n\n  accunode model generate --kind annual --out annual.parquet --firms 10000",
+)
+@console.reports_errors
+def generate(
+    kind: KindOption,
+    out: Annotated[Path, typer.Option("--out", help="File to write (.parquet, .csv or .jsonl).")],
+    firms: Annotated[
+        int, typer.Option("--firms", min=10, help="Firms in the panel per period.")
+    ] = 10_000,
+    seed: SeedOption = 7,
+    json_output: JsonOption = False,
+) -> None:
+    """Write the calibrated synthetic training data the shipped models are trained on."""
+    from accunode_cli.scoring.generator import generate as generate_data
+    from accunode_cli.tabular.labelled import write_table
+
+    apply_json(json_output)
+    table = generate_data(kind.value, firms=firms, seed=seed).to_arrow()
+    write_table(table, str(out))
+    defaults = int(table.column("default").to_numpy().sum())
+    summary = {"path": str(out), "rows": table.num_rows, "defaults": defaults}
+    if console.state.json_mode:
+        console.print_json(summary)
+    else:
+        console.print_lines(
+            [f"wrote {out}: {summary['rows']:,} rows, {summary['defaults']:,} defaults"]
+        )
