@@ -57,8 +57,8 @@ def test_training_data_problems_exit_2_with_one_line(tmp_path: Path) -> None:
     assert "no 'default' column" in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "m").exists()
-    missing = runner.invoke(app, ["model", "train", "--kind", "annual", "--data",
-                                  str(tmp_path / "nope.csv"), "--out", str(tmp_path / "m")])  # fmt: skip
+    args = ["--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "m")]
+    missing = runner.invoke(app, ["model", "train", "--kind", "annual", *args])
     assert missing.exit_code == 2 and "no such file" in missing.stderr
 
 
