@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from api_helpers import API, TestClient, annual_body, register
 from fastapi import FastAPI
 
@@ -199,21 +198,24 @@ def test_readiness_fails_when_redis_is_gone_but_requests_still_work(make_setting
         assert client.get(f"{API}/users/profile", headers=account["headers"]).status_code == 401
 
 
-def test_readiness_fails_when_the_database_is_gone(make_settings, backend) -> None:
-    if not backend:
-        pytest.skip("dropping a database is a PostgreSQL test (SQLite recreates its file)")
+def test_readiness_fails_when_the_database_is_gone(tmp_path) -> None:
+    from api_helpers import TEST_SECRET
     from dbservers import create_pg_database, drop_pg_database
 
-    url = create_pg_database()
-    with TestClient(create_app(make_settings(database_url=url))) as client:
+    from accunode_cli.config import Settings
+
+    url = create_pg_database()  # PostgreSQL: a dropped SQLite file would just be recreated
+    settings = Settings(
+        env="test", data_dir=tmp_path, database_url=url, jwt_secret=TEST_SECRET, bcrypt_rounds=4
+    )
+    with TestClient(create_app(settings)) as client:
         assert client.get(f"{API}/health/ready").status_code == 200
         drop_pg_database(url)
         ready = client.get(f"{API}/health/ready")
         assert ready.status_code == 503
         assert ready.json()["error"]["details"]["failed"] == ["database"]
-        response = client.post(
-            f"{API}/auth/login", json={"email": f"{uuid.uuid4().hex}@x.io", "password": "x"}
-        )
+        body = {"email": f"{uuid.uuid4().hex}@example.com", "password": "x"}
+        response = client.post(f"{API}/auth/login", json=body)
         assert response.status_code == 503
         assert _is_envelope(response.json())
 
