@@ -162,7 +162,7 @@ def evaluate(
     if console.state.json_mode:
         console.print_json(metrics)
         return
-    groups = {k: metrics[k] for k in ("model", "true_pd") if k in metrics}
+    groups: dict[str, Any] = {k: metrics[k] for k in ("model", "true_pd") if k in metrics}
     _print_metrics(f"{kind.value} model {metrics['model_version']} on {data}", {"data": groups})
     rows = [[r["decile"], f"{r['rows']:,}", f"{r['defaults']:,}", _percent(r["mean_pd"]),
              _percent(r["observed_rate"])] for r in metrics["model"]["calibration"]]  # fmt: skip

@@ -90,7 +90,7 @@ _QUARTERLY = {
 }  # fmt: skip
 
 # True PD: logit = intercept + cycle(year) + scale * sum_j weight_j * shape_j(ratio_j) + sector.
-_TRUE_PD = {
+_TRUE_PD: dict[str, dict[str, Any]] = {
     "annual": {"intercept": -4.75, "scale": 0.65,
                "weights": {"long_term_debt_to_total_capital": 0.9, "total_debt_to_ebitda": 1.0,
                            "net_income_margin": 0.8, "ebit_to_interest_expense": 1.2,
@@ -109,7 +109,7 @@ class GeneratedData:
 
     columns: dict[str, np.ndarray]
 
-    def to_arrow(self):  # type: ignore[no-untyped-def]
+    def to_arrow(self) -> Any:
         """Return the table as a pyarrow Table."""
         import pyarrow as pa
 
@@ -194,7 +194,14 @@ def _shapes(
     return shapes
 
 
-def _draw_ratios(kind, rng, q_eff, sector, firm_effects, no_debt):  # type: ignore[no-untyped-def]
+def _draw_ratios(
+    kind: str,
+    rng: np.random.Generator,
+    q_eff: np.ndarray,
+    sector: np.ndarray,
+    firm_effects: dict[str, np.ndarray],
+    no_debt: np.ndarray,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Draw one period's full ratios and the flags of the real missing-value mechanisms."""
     models = _ANNUAL if kind == "annual" else _QUARTERLY
     n = q_eff.shape[0]
@@ -236,11 +243,15 @@ def _draw_ratios(kind, rng, q_eff, sector, firm_effects, no_debt):  # type: igno
     return full, flags
 
 
-def _choose(rng, n, options, weights):  # type: ignore[no-untyped-def]
+def _choose(
+    rng: np.random.Generator, n: int, options: list[Any], weights: list[float] | tuple[float, ...]
+) -> np.ndarray:
     return np.asarray(options)[np.searchsorted(np.cumsum(weights), rng.random(n) * sum(weights))]
 
 
-def _observe(kind, rng, full, flags):  # type: ignore[no-untyped-def]
+def _observe(
+    kind: str, rng: np.random.Generator, full: dict[str, np.ndarray], flags: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Write the full ratios as an exporter would: blanks, NM sentinels, negative values."""
     n = flags["no_debt"].shape[0]
     nan, sentinel = np.nan, SENTINEL
@@ -292,7 +303,13 @@ def _observe(kind, rng, full, flags):  # type: ignore[no-untyped-def]
     return out
 
 
-def _true_logit(kind, full, flags, cycle, sector):  # type: ignore[no-untyped-def]
+def _true_logit(
+    kind: str,
+    full: dict[str, np.ndarray],
+    flags: dict[str, np.ndarray],
+    cycle: float,
+    sector: np.ndarray,
+) -> np.ndarray:
     params = _TRUE_PD[kind]
     shapes = _shapes(kind, full, flags)
     total = sum(params["weights"][name] * shape for name, shape in shapes.items())
@@ -319,7 +336,9 @@ def generate(kind: str, *, firms: int = 10_000, seed: int = 7) -> GeneratedData:
     names = list(_ANNUAL if kind == "annual" else _QUARTERLY)
     cycle = _cycle_shift()
 
-    def new_firms(count):  # type: ignore[no-untyped-def]
+    def new_firms(
+        count: int,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]:
         q0 = rng.standard_normal(count)
         effects = {name: rng.standard_normal(count) for name in names}
         sector = _choose(rng, count, list(range(len(SECTORS))), SECTOR_WEIGHTS)

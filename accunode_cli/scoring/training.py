@@ -113,7 +113,7 @@ def split_rows(table: Any, *, seed: int) -> Split:
     year = years.to_numpy(zero_copy_only=False).astype(np.int64)
     unique, counts = np.unique(year, return_counts=True)
     share = np.cumsum(counts) / n
-    cutoff = int(unique[min(np.searchsorted(share, 0.5), unique.size - 2)])
+    cutoff = int(unique[min(int(np.searchsorted(share, 0.5)), unique.size - 2)])
     early = year <= cutoff
     keys = _column(table, "firm_id")
     keys = keys if keys is not None else _column(table, "company_symbol")
