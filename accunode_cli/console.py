@@ -52,10 +52,10 @@ class OutputState:
 state = OutputState()
 
 
-def set_json_mode(enabled: bool) -> None:
-    """Switch JSON mode on (it never switches off within one run)."""
-    if enabled:
-        state.json_mode = True
+def set_json_mode(enabled: bool, *, reset: bool = False) -> None:
+    """Switch JSON mode on; only the root command (``reset=True``) switches it off."""
+    if enabled or reset:
+        state.json_mode = enabled
 
 
 @functools.lru_cache(maxsize=2)

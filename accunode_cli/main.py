@@ -74,7 +74,7 @@ def root(
     ] = False,
 ) -> None:
     """AccuNode: probability of default from financial ratios."""
-    console.set_json_mode(json_output)
+    console.set_json_mode(json_output, reset=True)
 
 
 app.add_typer(predict.app, name="predict")

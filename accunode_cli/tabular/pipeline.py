@@ -28,6 +28,7 @@ from accunode_cli.tabular.columns import (
     uses_decimal_comma,
 )
 from accunode_cli.tabular.formats import output_format_for
+from accunode_cli.tabular.outputs import output_columns, ratio_arrays
 from accunode_cli.tabular.sinks import PendingFile, TableSink, reserve_output
 from accunode_cli.tabular.sources import TableSource, open_source
 from accunode_cli.tabular.summary import BulkSummary
@@ -117,7 +118,8 @@ class _ErrorsWriter:
         for index in bad:
             invalid = np.flatnonzero(scored.status[index] == INVALID)
             ratio = scored.ratio_names[int(invalid[0])] if invalid.size else None
-            value = raw[ratio][int(index)].as_py() if ratio else None
+            cell = raw[ratio][int(index)] if ratio else None
+            value = cell.as_py() if hasattr(cell, "as_py") else cell
             column = match.columns[ratio] if ratio else ""
             reason = scored.row_error[index] or "cannot be scored"
             self._writer.writerow([first_row + int(index), column, value, reason])
@@ -128,23 +130,31 @@ class _ErrorsWriter:
 
 
 def _prepare_batch(batch: Any, match: ColumnMatch, *, decimal_comma: bool) -> dict[str, Any]:
-    raw = {ratio: batch.column(column) for ratio, column in match.columns.items()}
+    raw = ratio_arrays(batch, match.columns)
     if decimal_comma:
         raw = {ratio: to_point_decimals(column) for ratio, column in raw.items()}
     return raw
 
 
 def _score_batch(
-    model: Any, batch: Any, match: ColumnMatch, *, decimal_comma: bool, explain: bool
+    model: Any,
+    batch: Any,
+    match: ColumnMatch,
+    summary: BulkSummary,
+    *,
+    decimal_comma: bool,
+    explain: bool,
 ) -> tuple[Any, Any, dict[str, Any]]:
     import pyarrow as pa
 
     raw = _prepare_batch(batch, match, decimal_comma=decimal_comma)
     scored = model.score_columns(raw, explain=explain)
-    outputs = scored.to_arrow(explain=explain)
-    arrays = list(batch.columns) + [column.combine_chunks() for column in outputs.columns]
-    names = list(batch.schema.names) + list(outputs.schema.names)
-    return pa.RecordBatch.from_arrays(arrays, names=names), scored, raw
+    summary.add(scored)  # one scoring thread: batches are added one at a time
+    names, arrays = output_columns(scored, explain=explain)
+    table = pa.RecordBatch.from_arrays(
+        list(batch.columns) + arrays, names=list(batch.schema.names) + names
+    )
+    return table, scored, raw
 
 
 def _plan(request: BulkRequest) -> tuple[TableSource, ColumnMatch, str]:
@@ -229,39 +239,48 @@ def _run(
     options: dict[str, bool],
     on_rows: Callable[[int], None] | None,
 ) -> None:
+    """Read here, score in one thread, write in another; order is kept by the queues."""
     sink: TableSink | None = None
-    in_flight: deque[Future[tuple[Any, Any, dict[str, Any]]]] = deque()
     next_row = 1
 
-    def drain_one() -> None:
+    def write(scoring: Future[tuple[Any, Any, dict[str, Any]]]) -> int:
         nonlocal sink, next_row
-        table, scored, raw = in_flight.popleft().result()
+        table, scored, raw = scoring.result()
         if sink is None:
-            sink = TableSink(sink_target[0], sink_target[1], table.schema)
+            sink = TableSink(sink_target[0], sink_target[1], table.schema, first=table)
         sink.write(table)
-        summary.add(scored)
         errors.add(next_row, scored, raw, match)
         next_row += table.num_rows
-        if on_rows is not None:
-            on_rows(table.num_rows)
+        return int(table.num_rows)
 
+    writes: deque[Future[int]] = deque()
+
+    def finish_one() -> None:
+        rows = writes.popleft().result()
+        if on_rows is not None:
+            on_rows(rows)
+
+    scorer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accunode-score")
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accunode-write")
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accunode-score") as pool:
-            try:
-                for batch in batches:
-                    in_flight.append(pool.submit(_score_batch, model, batch, match, **options))
-                    if len(in_flight) > _IN_FLIGHT:
-                        drain_one()
-                while in_flight:
-                    drain_one()
-            finally:
-                for future in in_flight:
-                    future.cancel()
+        for batch in batches:
+            scoring = scorer.submit(_score_batch, model, batch, match, summary, **options)
+            writes.append(writer.submit(write, scoring))
+            if len(writes) > _IN_FLIGHT:
+                finish_one()
+        while writes:
+            finish_one()
         if sink is not None:
             sink.close()
     except BaseException:
+        for future in writes:
+            future.cancel()
+        scorer.shutdown(wait=True, cancel_futures=True)
+        writer.shutdown(wait=True, cancel_futures=True)
         if sink is not None:
             sink.abort()
         raise
     finally:
+        scorer.shutdown(wait=True)
+        writer.shutdown(wait=True)
         errors.close()

@@ -17,7 +17,7 @@ from typing import Any
 
 from accunode_cli.errors import UsageError
 
-__all__ = ["PendingFile", "TableSink", "reserve_output"]
+__all__ = ["PendingFile", "TableSink", "dictionary_columns", "reserve_output"]
 
 
 class PendingFile:
@@ -65,10 +65,36 @@ def _json_ready(table: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def dictionary_columns(batch: Any) -> list[str]:
+    """Return the columns worth dictionary-encoding in Parquet: text or integers that repeat.
+
+    Parquet's default tries a dictionary for every column and falls back page by page, which
+    costs more than the write itself on unique names and ids; the first batch tells us which
+    columns repeat.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chosen = []
+    sample = batch.slice(0, 8192)
+    limit = max(16, sample.num_rows // 10)
+    for name, column in zip(sample.schema.names, sample.columns, strict=True):
+        kind = column.type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_integer(kind) or pa.types.is_dictionary(kind)
+                or pa.types.is_boolean(kind)):  # fmt: skip
+            continue
+        if pc.count_distinct(column).as_py() <= limit:
+            chosen.append(name)
+    return chosen
+
+
 class TableSink:
     """Write record batches of one schema to a file or stdout in csv, parquet or jsonl."""
 
-    def __init__(self, pending: PendingFile | None, fmt: str, schema: Any) -> None:
+    def __init__(
+        self, pending: PendingFile | None, fmt: str, schema: Any, *, first: Any = None
+    ) -> None:
         import pyarrow as pa
 
         self._format = fmt
@@ -81,7 +107,15 @@ class TableSink:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            self._writer = pq.ParquetWriter(target, schema, compression="snappy")
+            dictionary = dictionary_columns(first) if first is not None else True
+            # Floats (ratios, probabilities, contributions) barely compress: skip the codec.
+            compression = {
+                field.name: "none" if pa.types.is_floating(field.type) else "snappy"
+                for field in schema
+            }
+            self._writer = pq.ParquetWriter(
+                target, schema, compression=compression, use_dictionary=dictionary
+            )
             return
         if pending is None:
             self._stream = pa.PythonFile(sys.stdout.buffer, mode="w")

@@ -218,7 +218,9 @@ def _open_parquet(path: str, *, batch_size: int) -> TableSource:
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        # Read column chunks as they are needed: pre-buffering whole row groups costs memory
+        # (and time) with nothing to gain on a local file.
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
     except (pa.ArrowException, OSError) as error:
         raise UnreadableFileError(f"{path} is not a readable Parquet file: {_one_line(error)}") from error
     names = list(parquet.schema_arrow.names)
@@ -226,7 +228,7 @@ def _open_parquet(path: str, *, batch_size: int) -> TableSource:
 
     def batches(_text: frozenset[str]) -> Iterator[Any]:
         try:
-            yield from parquet.iter_batches(batch_size=batch_size, use_threads=True)
+            yield from parquet.iter_batches(batch_size=batch_size, use_threads=False)
         finally:
             parquet.close()
 
