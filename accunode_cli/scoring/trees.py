@@ -30,32 +30,6 @@ class Tree:
     right_child: np.ndarray
     leaf_value: np.ndarray
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Return the leaf value reached by each value of this tree's single feature."""
-        if self.split_feature.size == 0:
-            return np.full(x.shape[0], self.leaf_value[0])
-        if np.any(self.decision_type & 1):
-            raise ModelError("categorical splits are not supported in AccuNode tree models")
-        node = np.zeros(x.shape[0], dtype=np.int64)
-        is_nan = np.isnan(x)
-        for _ in range(self.split_feature.size + 1):
-            active = node >= 0
-            if not active.any():
-                break
-            at = node[active]
-            kind = self.decision_type[at]
-            missing_type = (kind >> 2) & 3
-            default_left = (kind & 2).astype(bool)
-            nan_here = is_nan[active]
-            value = np.where(nan_here & (missing_type != _MISSING_NAN), 0.0, x[active])
-            is_missing = ((missing_type == _MISSING_NAN) & nan_here) | (
-                (missing_type == _MISSING_ZERO) & (np.abs(value) <= _ZERO_THRESHOLD)
-            )
-            with np.errstate(invalid="ignore"):
-                go_left = np.where(is_missing, default_left, value <= self.threshold[at])
-            node[active] = np.where(go_left, self.left_child[at], self.right_child[at])
-        return self.leaf_value[~node]
-
 
 @dataclass(frozen=True)
 class StepFunction:
@@ -102,6 +76,42 @@ def parse_lightgbm_text(text: str) -> tuple[list[str], list[Tree]]:
     return names, trees
 
 
+def _predict_group(trees: list[Tree], x: np.ndarray) -> np.ndarray:
+    """Sum the leaf values that one-feature trees give each value of x, all trees at once."""
+    if np.any([np.any(t.decision_type & 1) for t in trees]):
+        raise ModelError("categorical splits are not supported in AccuNode tree models")
+    count = len(trees)
+    width = max(t.split_feature.size for t in trees)
+    threshold = np.zeros((count, width))
+    decision = np.zeros((count, width), dtype=np.int64)
+    left = np.full((count, width), -1, dtype=np.int64)
+    right = np.full((count, width), -1, dtype=np.int64)
+    leaves = np.zeros((count, width + 1))
+    for i, tree in enumerate(trees):
+        n = tree.split_feature.size
+        threshold[i, :n], decision[i, :n] = tree.threshold, tree.decision_type
+        left[i, :n], right[i, :n] = tree.left_child, tree.right_child
+        leaves[i, : tree.leaf_value.size] = tree.leaf_value
+    rows = np.arange(count)[:, None]
+    node = np.zeros((count, x.size), dtype=np.int64)
+    is_nan = np.isnan(x)[None, :]
+    for _ in range(width):
+        active = node >= 0
+        if not active.any():
+            break
+        at = np.where(active, node, 0)
+        kind = decision[rows, at]
+        missing_type = (kind >> 2) & 3
+        value = np.where(is_nan & (missing_type != _MISSING_NAN), 0.0, x[None, :])
+        is_missing = ((missing_type == _MISSING_NAN) & is_nan) | (
+            (missing_type == _MISSING_ZERO) & (np.abs(value) <= _ZERO_THRESHOLD)
+        )
+        with np.errstate(invalid="ignore"):
+            go_left = np.where(is_missing, (kind & 2) != 0, value <= threshold[rows, at])
+        node = np.where(active, np.where(go_left, left[rows, at], right[rows, at]), node)
+    return leaves[rows, ~node].sum(axis=0)
+
+
 def forest_step_functions(trees: list[Tree], n_features: int) -> tuple[float, list[StepFunction]]:
     """Collapse an additive forest into a constant plus one step function per feature."""
     constant = 0.0
@@ -119,12 +129,11 @@ def forest_step_functions(trees: list[Tree], n_features: int) -> tuple[float, li
             )
     functions = []
     for group in by_feature:
-        cuts = np.unique(np.concatenate([t.threshold for t in group] or [np.array([])]))
-        probes = np.append(cuts, np.inf)  # one point inside each interval (a, b], then (max, inf)
-        values = np.zeros(probes.shape[0])
-        missing = 0.0
-        for tree in group:
-            values = values + tree.predict(probes)
-            missing = missing + float(tree.predict(np.array([np.nan]))[0])
-        functions.append(StepFunction(cuts, values, missing))
+        if not group:
+            functions.append(StepFunction(np.array([]), np.zeros(1), 0.0))
+            continue
+        cuts = np.unique(np.concatenate([t.threshold for t in group]))
+        # one probe inside each interval (a, b], then (max, inf), then NaN for missing values
+        values = _predict_group(group, np.concatenate([cuts, [np.inf, np.nan]]))
+        functions.append(StepFunction(cuts, values[:-1], float(values[-1])))
     return constant, functions
