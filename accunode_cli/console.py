@@ -137,7 +137,9 @@ def fail(error: AccuNodeError) -> NoReturn:
         print_json(error.to_envelope())
     else:
         message = " ".join(error.message.split())  # always one line
-        stderr_console().print(f"[bold red]Error:[/bold red] {message}", markup=True, soft_wrap=True)
+        stderr_console().print(
+            f"[bold red]Error:[/bold red] {message}", markup=True, soft_wrap=True
+        )
     raise typer.Exit(error.exit_code)
 
 

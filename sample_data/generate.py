@@ -1,4 +1,7 @@
-"""Regenerate the sample files from the scoring core's seeded generator: `python sample_data/generate.py`.
+"""Regenerate the sample files from the scoring core's seeded generator.
+
+    python sample_data/generate.py
+
 
 The companies are fictitious; their ratios come from the same generator the shipped models
 were trained on (its most recent years), written the way real exports write them: two
@@ -19,16 +22,70 @@ from accunode_cli.scoring import ratio_names
 from accunode_cli.scoring.generator import generate
 
 HERE = Path(__file__).resolve().parent
-FIRST = (
-    "Northwind Harbor Apex Blue Cedar Summit Iron Silver Granite Pioneer Evergreen Atlas "
-    "Crescent Falcon Meridian Orion Redwood Sterling Vertex Willow Aurora Beacon Cobalt Delta "
-    "Ember Frontier Glacier Horizon Juniper Keystone Lumen Magnolia Nimbus Oakridge Pinnacle "
-    "Quarry Riverton Sable Tidewater Unity Vantage Westfield Yukon Zephyr"
-).split()
-SECOND = (
-    "Holdings Industries Energy Foods Logistics Systems Materials Health Retail Telecom "
-    "Chemicals Motors Resources Software Media Utilities"
-).split()
+FIRST = [
+    "Northwind",
+    "Harbor",
+    "Apex",
+    "Blue",
+    "Cedar",
+    "Summit",
+    "Iron",
+    "Silver",
+    "Granite",
+    "Pioneer",
+    "Evergreen",
+    "Atlas",
+    "Crescent",
+    "Falcon",
+    "Meridian",
+    "Orion",
+    "Redwood",
+    "Sterling",
+    "Vertex",
+    "Willow",
+    "Aurora",
+    "Beacon",
+    "Cobalt",
+    "Delta",
+    "Ember",
+    "Frontier",
+    "Glacier",
+    "Horizon",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Magnolia",
+    "Nimbus",
+    "Oakridge",
+    "Pinnacle",
+    "Quarry",
+    "Riverton",
+    "Sable",
+    "Tidewater",
+    "Unity",
+    "Vantage",
+    "Westfield",
+    "Yukon",
+    "Zephyr",
+]
+SECOND = [
+    "Holdings",
+    "Industries",
+    "Energy",
+    "Foods",
+    "Logistics",
+    "Systems",
+    "Materials",
+    "Health",
+    "Retail",
+    "Telecom",
+    "Chemicals",
+    "Motors",
+    "Resources",
+    "Software",
+    "Media",
+    "Utilities",
+]
 
 
 def _companies(count: int, rng: np.random.Generator) -> tuple[list[str], list[str]]:

@@ -11,7 +11,9 @@ SAMPLE_DATA = ROOT / "sample_data"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_folders(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Point ACCUNODE_CONFIG_DIR and ACCUNODE_DATA_DIR at a fresh temporary folder."""
     home = tmp_path_factory.mktemp("accunode-home")
     monkeypatch.setenv("ACCUNODE_CONFIG_DIR", str(home / "config"))

@@ -40,7 +40,9 @@ def bulk_score(
     ] = "-",
     kind: Annotated[
         KindChoice | None,
-        typer.Option(help="Model kind; inferred from the columns when omitted.", show_default=False),
+        typer.Option(
+            help="Model kind; inferred from the columns when omitted.", show_default=False
+        ),
     ] = None,
     errors: Annotated[
         str | None,
@@ -58,7 +60,8 @@ def bulk_score(
     output_format: Annotated[
         str | None,
         typer.Option(
-            "--format", help="Output format: csv, parquet or jsonl (default: from OUTPUT).",
+            "--format",
+            help="Output format: csv, parquet or jsonl (default: from OUTPUT).",
             show_default=False,
         ),
     ] = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from accunode_cli import console
 __all__ = ["JsonOption", "ModelDirOption", "KindChoice", "apply_json"]
 
 
-class KindChoice(str, Enum):
+class KindChoice(StrEnum):
     """The model kinds, for option parsing."""
 
     annual = "annual"

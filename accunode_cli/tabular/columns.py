@@ -65,9 +65,7 @@ def _closest(missing: str, names: Sequence[str]) -> list[str]:
     from accunode_cli.scoring import fold_column_name
 
     by_key = {fold_column_name(name): name for name in names}
-    keys = difflib.get_close_matches(
-        fold_column_name(missing), list(by_key), n=3, cutoff=0.5
-    )
+    keys = difflib.get_close_matches(fold_column_name(missing), list(by_key), n=3, cutoff=0.5)
     return [by_key[key] for key in keys]
 
 

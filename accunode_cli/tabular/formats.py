@@ -140,7 +140,9 @@ def sniff_csv_dialect(head: bytes, *, name: str, compression: str | None) -> Csv
         raise UnreadableFileError(f"{name} is empty")
     best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)]
+        counts = [
+            len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+        ]
         if not counts or counts[0] < 2:
             continue
         consistent = sum(count == counts[0] for count in counts)

@@ -42,7 +42,9 @@ def _flags(scored: Any) -> Any:
         digits = [(int(value) // 4 ** (k - 1 - j)) % 4 for j in range(k)]
         labels.append(
             ";".join(
-                f"{name}={STATUS_NAMES[d]}" for name, d in zip(names, digits, strict=True) if d != OK
+                f"{name}={STATUS_NAMES[d]}"
+                for name, d in zip(names, digits, strict=True)
+                if d != OK
             )
         )
     return pa.DictionaryArray.from_arrays(

@@ -160,6 +160,8 @@ def _score_batch(
 def _plan(request: BulkRequest) -> tuple[TableSource, ColumnMatch, str]:
     if request.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
+    if request.output != "-" and Path(request.output).is_dir():
+        raise UsageError(f"the output {request.output} is a directory")
     output_format = output_format_for(request.output, request.format)
     source = open_source(request.input, batch_size=request.batch_size, sheet=request.sheet)
     kind = request.kind or infer_kind(source.names, source=source.name)
@@ -173,9 +175,7 @@ def _plan(request: BulkRequest) -> tuple[TableSource, ColumnMatch, str]:
     return source, match, output_format
 
 
-def score_file(
-    request: BulkRequest, *, on_rows: Callable[[int], None] | None = None
-) -> BulkResult:
+def score_file(request: BulkRequest, *, on_rows: Callable[[int], None] | None = None) -> BulkResult:
     """Score every row of INPUT into OUTPUT; return the summary of the run."""
     from accunode_cli.scoring import load_model
 

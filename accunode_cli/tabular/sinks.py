@@ -132,7 +132,8 @@ class TableSink:
         """Append a table or record batch."""
         if self._format == "jsonl":
             lines = "".join(
-                json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in _json_ready(table)
+                json.dumps(row, ensure_ascii=False, default=str) + "\n"
+                for row in _json_ready(table)
             )
             self._stream.write(lines.encode())
         elif hasattr(table, "to_batches"):

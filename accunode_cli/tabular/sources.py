@@ -75,9 +75,7 @@ class TableSource:
             import pyarrow as pa
 
             if isinstance(error, pa.ArrowException):
-                raise UnreadableFileError(
-                    f"cannot read {self.name}: {_one_line(error)}"
-                ) from error
+                raise UnreadableFileError(f"cannot read {self.name}: {_one_line(error)}") from error
             raise
 
 
@@ -131,7 +129,7 @@ def _decompressed_head(path: str, *, gzipped: bool) -> bytes:
     import gzip
 
     try:
-        with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as handle:
+        with gzip.open(path, "rb") if gzipped else open(path, "rb") as handle:
             return _read_head(handle)  # type: ignore[arg-type]
     except (OSError, EOFError) as error:
         raise UnreadableFileError(f"cannot read {path}: {_one_line(error)}") from error
@@ -222,7 +220,9 @@ def _open_parquet(path: str, *, batch_size: int) -> TableSource:
         # (and time) with nothing to gain on a local file.
         parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
     except (pa.ArrowException, OSError) as error:
-        raise UnreadableFileError(f"{path} is not a readable Parquet file: {_one_line(error)}") from error
+        raise UnreadableFileError(
+            f"{path} is not a readable Parquet file: {_one_line(error)}"
+        ) from error
     names = list(parquet.schema_arrow.names)
     check_names(names, name=path)
 
@@ -238,7 +238,8 @@ def _open_parquet(path: str, *, batch_size: int) -> TableSource:
 def _open_jsonl(path: str, *, gzipped: bool, batch_size: int) -> TableSource:
     import gzip
 
-    handle: BinaryIO = gzip.open(path, "rb") if gzipped else open(path, "rb")  # type: ignore[assignment]
+    # Closed by the batch generator below (or here on failure), not by a with-block.
+    handle: BinaryIO = gzip.open(path, "rb") if gzipped else open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115, E501
     try:
         reader = jsonlines.JsonLinesReader(handle, name=path, batch_size=batch_size)
     except BaseException:

@@ -51,9 +51,7 @@ class BulkSummary:
         """Return the summary as JSON-ready data."""
         from accunode_cli.scoring import RATINGS, RISK_LEVELS
 
-        probabilities = (
-            np.concatenate(self._probabilities) if self._probabilities else np.empty(0)
-        )
+        probabilities = np.concatenate(self._probabilities) if self._probabilities else np.empty(0)
         scored = self.scored
         k = len(self.ratio_names)
         missing = self.missing if self.missing is not None else np.zeros(k, dtype=np.int64)
@@ -74,7 +72,8 @@ class BulkSummary:
                 for level, count in zip(RISK_LEVELS, self.risk_counts, strict=True)
             },
             "implied_ratings": {
-                rating: int(count) for rating, count in zip(RATINGS, self.rating_counts, strict=True)
+                rating: int(count)
+                for rating, count in zip(RATINGS, self.rating_counts, strict=True)
             },
             "mean_probability": float(probabilities.mean()) if scored else None,
             "median_probability": float(np.median(probabilities)) if scored else None,
