@@ -134,13 +134,14 @@ def get_tenant(
 
     user = principal.user
     if organization_id is None:
-        organization_id = organizations.get_personal_organization(session, user_id=user.id).id
-    membership = organizations.get_membership(
-        session, organization_id=organization_id, user_id=user.id
-    )
+        membership = organizations.get_personal_membership(session, user_id=user.id)
+    else:
+        membership = organizations.get_membership(
+            session, organization_id=organization_id, user_id=user.id
+        )
     if membership is None:
         raise NotFoundError("organization not found", details={"id": str(organization_id)})
-    return Tenant(organization_id=organization_id, membership=membership, user=user)
+    return Tenant(organization_id=membership.organization_id, membership=membership, user=user)
 
 
 TenantDep = Annotated[Tenant, Depends(get_tenant)]

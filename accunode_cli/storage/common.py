@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 
 from accunode_cli.errors import NotFoundError, UsageError
 
-__all__ = ["Page", "get_scoped", "paginate", "order_by", "insert_or_conflict", "MAX_PAGE_SIZE"]
+__all__ = [
+    "Page",
+    "get_scoped",
+    "paginate",
+    "order_by",
+    "insert_or_conflict",
+    "insert_unless_exists",
+    "MAX_PAGE_SIZE",
+]
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
@@ -68,3 +76,27 @@ def insert_or_conflict(session: Session, row: T, on_conflict: Callable[[], Excep
     except IntegrityError as exc:
         raise on_conflict() from exc
     return row
+
+
+def insert_unless_exists(
+    session: Session, model: type[T], values: dict[str, Any], conflict_columns: Sequence[str]
+) -> T | None:
+    """Insert one row with ON CONFLICT DO NOTHING RETURNING it; None when the key exists.
+
+    One statement and no savepoint: two racing inserts of the same key cannot both succeed,
+    and the loser learns it without an exception poisoning the transaction.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two supported backends
+        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(model)
+    )
+    return session.scalars(statement).first()

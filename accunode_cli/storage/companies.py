@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import ConflictError
-from accunode_cli.storage.common import Page, get_scoped, insert_or_conflict, order_by, paginate
+from accunode_cli.storage.common import Page, get_scoped, insert_unless_exists, order_by, paginate
 from accunode_cli.storage.models import Company
 
 __all__ = [
@@ -70,15 +70,18 @@ def create_company(
     created_by: uuid.UUID | None = None,
 ) -> Company:
     """Create a company; a symbol already used in the organization raises ConflictError."""
-    company = Company(
-        organization_id=organization_id,
-        symbol=normalise_symbol(symbol),
-        name=name.strip(),
-        sector=sector,
-        market_cap=market_cap,
-        created_by=created_by,
-    )
-    return insert_or_conflict(session, company, lambda: _conflict(organization_id, company.symbol))
+    values = {
+        "organization_id": organization_id,
+        "symbol": normalise_symbol(symbol),
+        "name": name.strip(),
+        "sector": sector,
+        "market_cap": market_cap,
+        "created_by": created_by,
+    }
+    company = insert_unless_exists(session, Company, values, ["organization_id", "symbol"])
+    if company is None:
+        raise _conflict(organization_id, values["symbol"])
+    return company
 
 
 def get_company(session: Session, *, organization_id: uuid.UUID, company_id: uuid.UUID) -> Company:

@@ -25,6 +25,7 @@ __all__ = [
     "create_organization",
     "get_membership",
     "get_personal_organization",
+    "get_personal_membership",
     "get_organization",
     "list_user_organizations",
     "list_members",
@@ -71,6 +72,15 @@ def get_personal_organization(session: Session, *, user_id: uuid.UUID) -> Organi
     if organization is None:
         raise NotFoundError("personal organization not found")
     return organization
+
+
+def get_personal_membership(session: Session, *, user_id: uuid.UUID) -> Membership | None:
+    """Return the user's membership in their personal organization (one query)."""
+    return session.scalar(
+        select(Membership)
+        .join(Organization, Organization.id == Membership.organization_id)
+        .where(Organization.personal_for_user_id == user_id, Membership.user_id == user_id)
+    )
 
 
 def get_organization(session: Session, *, organization_id: uuid.UUID) -> Organization:

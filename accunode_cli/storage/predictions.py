@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accunode_cli.errors import ConflictError, InputError
 from accunode_cli.scoring import PDModel, ratio_names
-from accunode_cli.storage.common import Page, get_scoped, insert_or_conflict, order_by, paginate
+from accunode_cli.storage.common import Page, get_scoped, insert_unless_exists, order_by, paginate
 from accunode_cli.storage.models import QUARTERS, AnnualPrediction, Company, QuarterlyPrediction
 
 __all__ = [
@@ -92,34 +93,32 @@ def record_prediction(
     if model.kind != kind:
         raise ValueError(f"a {model.kind} model cannot score {kind} predictions")
     cls = PREDICTION_CLASSES[kind]
-    extra: dict[str, Any] = {}
+    values: dict[str, Any] = {
+        "organization_id": organization_id,
+        "company_id": company.id,
+        "reporting_year": reporting_year,
+        "created_by": created_by,
+        **_scored_fields(model, ratios),
+    }
+    keys = ["company_id", "reporting_year"]
     quarter = None
     if kind == "quarterly":
         if reporting_quarter is None:
             raise InputError(
                 "reporting_quarter is required", details={"field": "reporting_quarter"}
             )
-        quarter = extra["reporting_quarter"] = normalise_quarter(reporting_quarter)
-    row = cls(
-        organization_id=organization_id,
-        company_id=company.id,
-        reporting_year=reporting_year,
-        created_by=created_by,
-        **extra,
-        **_scored_fields(model, ratios),
-    )
-
-    def conflict() -> ConflictError:
+        quarter = values["reporting_quarter"] = normalise_quarter(reporting_quarter)
+        keys.append("reporting_quarter")
+    row = insert_unless_exists(session, cls, values, keys)
+    if row is None:  # the unique constraint decided: this period is already scored
         existing = session.scalar(
             select(cls.id).where(*_period_filter(kind, company.id, reporting_year, quarter))
         )
-        return ConflictError(
+        raise ConflictError(
             f"a prediction of this kind ({kind}) already exists for this company and period",
             details={"existing_id": str(existing) if existing else None},
         )
-
-    insert_or_conflict(session, row, conflict)
-    session.refresh(row)
+    set_committed_value(row, "company", company)
     return row
 
 
