@@ -19,7 +19,7 @@ def _column(values: list[Any]) -> Any:
         if all(isinstance(v, int) for v in present):
             return pa.array(values, type=pa.int64())
         return pa.array(values, type=pa.float64())
-    text = []
+    text: list[str | None] = []
     for v in values:
         if v is None:
             text.append(None)

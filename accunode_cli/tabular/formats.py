@@ -72,7 +72,8 @@ def sniff_format(head: bytes, *, name: str) -> str:
     if not head.strip():
         raise UnreadableFileError(f"{name} is empty")
     if head.startswith(b"\x1f\x8b"):
-        return format_from_name(name) if name.lower().endswith(".gz") else "csv"
+        inner = format_from_name(name) if name.lower().endswith(".gz") else None
+        return inner or "csv"
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind

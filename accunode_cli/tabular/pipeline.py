@@ -118,7 +118,7 @@ class _ErrorsWriter:
         for index in bad:
             invalid = np.flatnonzero(scored.status[index] == INVALID)
             ratio = scored.ratio_names[int(invalid[0])] if invalid.size else None
-            cell = raw[ratio][int(index)] if ratio else None
+            cell: Any = raw[ratio][int(index)] if ratio else None
             value = cell.as_py() if hasattr(cell, "as_py") else cell
             column = match.columns[ratio] if ratio else ""
             reason = scored.row_error[index] or "cannot be scored"

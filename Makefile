@@ -1,0 +1,50 @@
+# AccuNode: make demo | make test | make bench | make lint
+# Each target creates .venv when it is missing and installs what it needs (PyPI only).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check --no-input
+PIP_QUIET := --quiet --retries 10 --timeout 60
+# Keep installs quiet: the log is shown only when pip fails.
+LOGGED = > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+
+.PHONY: demo test bench lint venv clean help
+
+help:
+	@echo "make demo   score sample_data/annual_companies.csv into out/annual_scored.csv"
+	@echo "make test   run the whole test suite (pytest)"
+	@echo "make bench  run every benchmark in bench/ (writes bench/results/)"
+	@echo "make lint   ruff and mypy"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install $(PIP_QUIET) --upgrade pip setuptools wheel $(LOGGED)
+
+# Stamps: reinstall when pyproject.toml changes (the package itself is editable).
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(PIP) install $(PIP_QUIET) -e . $(LOGGED)
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install $(PIP_QUIET) -e '.[dev]' $(LOGGED)
+	@touch $@ $(VENV)/.installed-run
+
+venv: $(VENV)/.installed-dev
+
+demo: $(VENV)/.installed-run
+	$(BIN)/accunode bulk-score sample_data/annual_companies.csv -o out/annual_scored.csv
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests
+
+bench: $(VENV)/.installed-dev
+	PATH="$(abspath $(BIN)):$$PATH" bash bench/run.sh
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check accunode_cli/tabular accunode_cli/commands tests/tabular tests/commands
+	$(BIN)/mypy
+
+clean:
+	rm -rf out bench/data bench/results .pytest_cache .mypy_cache .ruff_cache
