@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -133,24 +134,11 @@ class ScoredBatch:
         """Return a pyarrow string array: "ratio=missing;ratio=not_meaningful", "" when none."""
         import pyarrow as pa
 
-        k = len(self.ratio_names)
-        code = np.zeros(len(self), dtype=np.int64)
-        for j in range(k):
+        code = np.zeros(len(self), dtype=np.int32)
+        for j in range(len(self.ratio_names)):
             code = code * 4 + self.status[:, j]
-        uniques, inverse = np.unique(code, return_inverse=True)
-        labels = []
-        for value in uniques:
-            digits = [(int(value) // 4 ** (k - 1 - j)) % 4 for j in range(k)]
-            labels.append(
-                ";".join(
-                    f"{name}={STATUS_NAMES[d]}"
-                    for name, d in zip(self.ratio_names, digits, strict=True)
-                    if d != OK
-                )
-            )
-        return pa.DictionaryArray.from_arrays(
-            pa.array(inverse.astype(np.int32)), pa.array(labels, type=pa.string())
-        ).cast(pa.string())
+        labels = _flag_labels(self.ratio_names)
+        return pa.DictionaryArray.from_arrays(pa.array(code), labels).cast(pa.string())
 
     def to_arrow(self, *, explain: bool = False) -> Any:
         """Return the output columns as a pyarrow Table (no input columns)."""
@@ -161,7 +149,7 @@ class ScoredBatch:
             "probability": pa.array(self.probability, mask=unscored),
             "risk_level": _labels(self.risk_codes, RISK_LEVELS),
             "implied_rating": _labels(self.rating_codes, RATINGS),
-            "model_version": pa.array(np.full(len(self), self.model_version)),
+            "model_version": _repeat(self.model_version, len(self)),
             "flags": self.flags_text(),
             "error": pa.array(self.row_error, type=pa.string()),
         }
@@ -176,3 +164,23 @@ def _labels(codes: np.ndarray, labels: tuple[str, ...]) -> Any:
 
     indices = pa.array(codes.astype(np.int32), mask=codes < 0)
     return pa.DictionaryArray.from_arrays(indices, pa.array(labels)).cast(pa.string())
+
+
+@functools.lru_cache(maxsize=8)
+def _flag_labels(names: tuple[str, ...]) -> Any:
+    """Return the flags text of every combination of statuses, indexed by its base-4 code."""
+    import pyarrow as pa
+
+    labels = []
+    for code in range(4 ** len(names)):
+        digits = [(code // 4 ** (len(names) - 1 - j)) % 4 for j in range(len(names))]
+        pairs = zip(names, digits, strict=True)
+        labels.append(";".join(f"{n}={STATUS_NAMES[d]}" for n, d in pairs if d != OK))
+    return pa.array(labels, type=pa.string())
+
+
+def _repeat(text: str, count: int) -> Any:
+    import pyarrow as pa
+
+    indices = pa.array(np.zeros(count, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([text])).cast(pa.string())
