@@ -37,8 +37,8 @@ __all__ = [
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_state(request: Request) -> AppState:
-    """Return the process's shared resources."""
+async def get_state(request: Request) -> AppState:
+    """Return the process's shared resources (async: no I/O, so no thread-pool hop)."""
     state: AppState = request.app.state.accunode
     return state
 
@@ -56,8 +56,8 @@ def get_session(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def request_client_ip(request: Request, state: StateDep) -> str:
-    """Return the client address (X-Forwarded-For only through trusted proxies)."""
+async def request_client_ip(request: Request, state: StateDep) -> str:
+    """Return the client address (X-Forwarded-For only through trusted proxies; no I/O)."""
     peer = request.client.host if request.client else None
     forwarded = request.headers.get("x-forwarded-for")
     return client_ip(peer, forwarded, state.settings.trusted_proxies)
