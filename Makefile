@@ -9,13 +9,14 @@ PIP_QUIET := --quiet --retries 10 --timeout 60
 # Keep installs quiet: the log is shown only when pip fails.
 LOGGED = > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 
-.PHONY: demo test bench lint venv clean help
+.PHONY: demo test bench lint venv clean help models
 
 help:
 	@echo "make demo   score sample_data/annual_companies.csv into out/annual_scored.csv"
 	@echo "make test   run the whole test suite (pytest)"
 	@echo "make bench  run every benchmark in bench/ (writes bench/results/)"
 	@echo "make lint   ruff and mypy"
+	@echo "make models regenerate the training data and retrain the shipped models"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,16 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check accunode_cli/tabular accunode_cli/commands tests/tabular tests/commands
 	$(BIN)/mypy
+
+# The shipped models: generated data (seed 7) and training (seed 7); see docs/models.md.
+# Set SOURCE_DATE_EPOCH to pin the date in the model version.
+models: $(VENV)/.installed-dev
+	$(BIN)/accunode model generate --kind annual --firms 10000 --seed 7 --out out/training/annual.parquet
+	$(BIN)/accunode model train --kind annual --data out/training/annual.parquet --seed 7 \
+		--out accunode_cli/scoring/models/annual
+	$(BIN)/accunode model generate --kind quarterly --firms 5000 --seed 7 --out out/training/quarterly.parquet
+	$(BIN)/accunode model train --kind quarterly --data out/training/quarterly.parquet --seed 7 \
+		--out accunode_cli/scoring/models/quarterly
 
 clean:
 	rm -rf out bench/data bench/results .pytest_cache .mypy_cache .ruff_cache
