@@ -39,9 +39,11 @@ class Page(Generic[T]):
 
 def get_scoped(session: Session, model: type[T], *, organization_id: uuid.UUID, id: uuid.UUID) -> T:
     """Return the row of ``model`` with ``id`` in the organization, or raise NotFoundError."""
-    row = session.scalar(
-        select(model).where(model.id == id, model.organization_id == organization_id)  # type: ignore[attr-defined]
+    query: Select[Any] = select(model).where(
+        model.id == id,  # type: ignore[attr-defined]
+        model.organization_id == organization_id,  # type: ignore[attr-defined]
     )
+    row: T | None = session.scalar(query)
     if row is None:
         raise NotFoundError(f"{model.__name__.lower()} not found", details={"id": str(id)})
     return row
@@ -86,13 +88,13 @@ def insert_unless_exists(
     One statement and no savepoint: two racing inserts of the same key cannot both succeed,
     and the loser learns it without an exception poisoning the transaction.
     """
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only the two supported backends
+    inserts: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if dialect not in inserts:  # pragma: no cover - only the two supported backends
         raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+    insert = inserts[dialect]
     statement = (
         insert(model)
         .values(**values)

@@ -70,9 +70,10 @@ def create_company(
     created_by: uuid.UUID | None = None,
 ) -> Company:
     """Create a company; a symbol already used in the organization raises ConflictError."""
+    normalised = normalise_symbol(symbol)
     values = {
         "organization_id": organization_id,
-        "symbol": normalise_symbol(symbol),
+        "symbol": normalised,
         "name": name.strip(),
         "sector": sector,
         "market_cap": market_cap,
@@ -80,7 +81,7 @@ def create_company(
     }
     company = insert_unless_exists(session, Company, values, ["organization_id", "symbol"])
     if company is None:
-        raise _conflict(organization_id, values["symbol"])
+        raise _conflict(organization_id, normalised)
     return company
 
 

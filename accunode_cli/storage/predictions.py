@@ -218,7 +218,8 @@ def latest_prediction(
     query = query.order_by(cls.reporting_year.desc())
     if kind == "quarterly":
         query = query.order_by(QuarterlyPrediction.reporting_quarter.desc())
-    return session.scalars(query.limit(1)).first()
+    row: Prediction | None = session.scalars(query.limit(1)).first()  # type: ignore[assignment]
+    return row
 
 
 def prediction_ids_of_company(

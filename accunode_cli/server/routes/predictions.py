@@ -3,7 +3,7 @@
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel
@@ -64,7 +64,7 @@ def _add_routes(
         state: StateDep,
     ) -> Any:
         org = tenant.organization_id
-        data = body.model_dump()
+        data = cast(BaseModel, body).model_dump()
         if data["company_id"] is not None:  # another tenant's company is a 404 for every role
             company = companies.get_company(
                 session, organization_id=org, company_id=data["company_id"]
@@ -151,7 +151,7 @@ def _add_routes(
 
     def update_prediction(
         prediction_id: uuid.UUID,
-        body: update,
+        body: update,  # type: ignore[valid-type]
         tenant: TenantDep,
         session: SessionDep,
         state: StateDep,
@@ -163,7 +163,7 @@ def _add_routes(
             kind=kind,
             prediction_id=prediction_id,
             model=_model(state, kind),
-            ratios=body.model_dump(exclude_unset=True),
+            ratios=cast(BaseModel, body).model_dump(exclude_unset=True),
         )
         forget_predictions(state.store, tenant.organization_id, kind, [prediction_id])
         return prediction_body(row, kind)
@@ -196,7 +196,7 @@ def _add_routes(
         path,
         list_predictions,
         methods=["GET"],
-        response_model=PagePublic[public],
+        response_model=PagePublic[public],  # type: ignore[valid-type]
         name=f"list_{kind}_predictions",
         summary=f"List {kind} predictions",
         description="Filter by company, symbol, year, quarter, risk level and creation time.",

@@ -121,7 +121,7 @@ class QuarterlyRatios(BaseModel):
     return_on_capital: Ratio = Field(default=None, description="percent")
 
 
-_ANNUAL_EXAMPLE = {
+_ANNUAL_EXAMPLE: dict[str, Any] = {
     "company_symbol": "ACME",
     "company_name": "Acme Corp",
     "reporting_year": 2024,
@@ -131,7 +131,7 @@ _ANNUAL_EXAMPLE = {
     "ebit_to_interest_expense": 9.2,
     "return_on_assets": 6.1,
 }
-_QUARTERLY_EXAMPLE = {
+_QUARTERLY_EXAMPLE: dict[str, Any] = {
     "company_symbol": "ACME",
     "company_name": "Acme Corp",
     "reporting_year": 2024,
