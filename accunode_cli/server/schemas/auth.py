@@ -80,11 +80,19 @@ class RefreshRequest(BaseModel):
 
     refresh_token: str = Field(min_length=1, max_length=512)
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "kq3V...the refresh_token from login"}]}
+    )
+
 
 class VerifyEmailRequest(BaseModel):
     """The token sent to the user's email."""
 
     token: str = Field(min_length=1, max_length=2048)
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "eyJhbGciOi...the mailed token"}]}
+    )
 
 
 class PasswordChange(BaseModel):
@@ -92,6 +100,14 @@ class PasswordChange(BaseModel):
 
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Password
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"current_password": "correct horse battery", "new_password": "a longer one 2"}
+            ]
+        }
+    )
 
 
 class UserPublic(BaseModel):
@@ -183,3 +199,7 @@ class InvitationAccept(BaseModel):
     """An invitation token."""
 
     token: str = Field(min_length=1, max_length=512)
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "Zx8...the token from the invitation"}]}
+    )
