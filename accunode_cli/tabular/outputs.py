@@ -15,16 +15,21 @@ import numpy as np
 __all__ = ["output_columns", "ratio_arrays"]
 
 
-def _labels(codes: np.ndarray, labels: Any) -> Any:
+def _text(array: Any, *, dictionary: bool) -> Any:
+    import pyarrow as pa
+
+    return array if dictionary else array.cast(pa.string())
+
+
+def _labels(codes: np.ndarray, labels: Any, *, dictionary: bool) -> Any:
     import pyarrow as pa
 
     indices = pa.array(codes.astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, type=pa.string())).cast(
-        pa.string()
-    )
+    labelled = pa.DictionaryArray.from_arrays(indices, pa.array(labels, type=pa.string()))
+    return _text(labelled, dictionary=dictionary)
 
 
-def _flags(scored: Any) -> Any:
+def _flags(scored: Any, *, dictionary: bool) -> Any:
     import pyarrow as pa
 
     from accunode_cli.scoring import OK, STATUS_NAMES
@@ -47,29 +52,40 @@ def _flags(scored: Any) -> Any:
                 if d != OK
             )
         )
-    return pa.DictionaryArray.from_arrays(
+    labelled = pa.DictionaryArray.from_arrays(
         pa.array(lookup[code]), pa.array(labels, type=pa.string())
-    ).cast(pa.string())
+    )
+    return _text(labelled, dictionary=dictionary)
 
 
-def output_columns(scored: Any, *, explain: bool) -> tuple[list[str], list[Any]]:
-    """Return (names, arrays) equal to ``scored.to_arrow(explain=explain)``'s columns."""
+def output_columns(
+    scored: Any, *, explain: bool, dictionary: bool = False
+) -> tuple[list[str], list[Any]]:
+    """Return (names, arrays) equal to ``scored.to_arrow(explain=explain)``'s columns.
+
+    With ``dictionary`` the four label columns stay dictionary-encoded (same values, no
+    expansion to one string per row): the CSV, JSON-lines and Parquet writers take them as
+    they are, and Parquet stores them as plain strings without hashing them again.
+    """
     import pyarrow as pa
 
     from accunode_cli.scoring import RATINGS, RISK_LEVELS
 
     n = len(scored)
     unscored = scored.risk_codes < 0
-    version = pa.DictionaryArray.from_arrays(
-        pa.array(np.zeros(n, dtype=np.int32)), pa.array([scored.model_version])
-    ).cast(pa.string())
+    version = _text(
+        pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, dtype=np.int32)), pa.array([scored.model_version])
+        ),
+        dictionary=dictionary,
+    )
     names = ["probability", "risk_level", "implied_rating", "model_version", "flags", "error"]
     arrays = [
         pa.array(scored.probability, mask=unscored),
-        _labels(scored.risk_codes, RISK_LEVELS),
-        _labels(scored.rating_codes, RATINGS),
+        _labels(scored.risk_codes, RISK_LEVELS, dictionary=dictionary),
+        _labels(scored.rating_codes, RATINGS, dictionary=dictionary),
         version,
-        _flags(scored),
+        _flags(scored, dictionary=dictionary),
         pa.array(scored.row_error, type=pa.string()),
     ]
     if explain:

@@ -150,7 +150,7 @@ def _score_batch(
     raw = _prepare_batch(batch, match, decimal_comma=decimal_comma)
     scored = model.score_columns(raw, explain=explain)
     summary.add(scored)  # one scoring thread: batches are added one at a time
-    names, arrays = output_columns(scored, explain=explain)
+    names, arrays = output_columns(scored, explain=explain, dictionary=True)
     table = pa.RecordBatch.from_arrays(
         list(batch.columns) + arrays, names=list(batch.schema.names) + names
     )

@@ -80,9 +80,11 @@ def dictionary_columns(batch: Any) -> list[str]:
     limit = max(16, sample.num_rows // 10)
     for name, column in zip(sample.schema.names, sample.columns, strict=True):
         kind = column.type
+        if pa.types.is_dictionary(kind):
+            chosen.append(name)  # already a dictionary: Parquet writes it as one directly
+            continue
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-                or pa.types.is_integer(kind) or pa.types.is_dictionary(kind)
-                or pa.types.is_boolean(kind)):  # fmt: skip
+                or pa.types.is_integer(kind) or pa.types.is_boolean(kind)):  # fmt: skip
             continue
         if pc.count_distinct(column).as_py() <= limit:
             chosen.append(name)
@@ -113,8 +115,14 @@ class TableSink:
                 field.name: "none" if pa.types.is_floating(field.type) else "snappy"
                 for field in schema
             }
+            # Without the stored Arrow schema, dictionary-typed label columns read back as
+            # the plain strings they are (Parquet encodes them as dictionaries either way).
             self._writer = pq.ParquetWriter(
-                target, schema, compression=compression, use_dictionary=dictionary
+                target,
+                schema,
+                compression=compression,
+                use_dictionary=dictionary,
+                store_schema=False,
             )
             return
         if pending is None:

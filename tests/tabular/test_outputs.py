@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from accunode_cli.scoring import load_model, ratio_names
+from accunode_cli.tabular import BulkRequest, score_file
 from accunode_cli.tabular.outputs import output_columns, ratio_arrays
 
 
@@ -52,3 +56,24 @@ def test_ratio_arrays_score_like_arrow_columns() -> None:
     via_arrow = model.score_columns(columns)
     assert np.array_equal(via_numpy.probability, via_arrow.probability, equal_nan=True)
     assert np.array_equal(via_numpy.status, via_arrow.status)
+
+
+def test_dictionary_columns_hold_the_same_values() -> None:
+    """The dictionary-encoded label columns cast back to exactly to_arrow's strings."""
+    model = load_model("annual")
+    scored = model.score_columns(_raw("annual", 2_000, seed=4))
+    names, arrays = output_columns(scored, explain=False, dictionary=True)
+    assert pa.types.is_dictionary(arrays[names.index("flags")].type)
+    plain = pa.table(
+        [a.cast(pa.string()) if pa.types.is_dictionary(a.type) else a for a in arrays], names=names
+    )
+    assert plain.equals(scored.to_arrow())
+
+
+def test_parquet_output_reads_back_as_plain_strings(tmp_path: Path, sample_data: Path) -> None:
+    """Parquet output has string label columns for any reader, not dictionary types."""
+    target = tmp_path / "out.parquet"
+    score_file(BulkRequest(input=str(sample_data / "annual_companies.csv"), output=str(target)))
+    schema = pq.read_schema(target)
+    for name in ("risk_level", "implied_rating", "model_version", "flags", "error"):
+        assert schema.field(name).type == pa.string()
