@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 import warnings
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 with warnings.catch_warnings():  # starlette asks for httpx2; httpx works the same here
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -15,6 +24,59 @@ TEST_SECRET = "t" * 48
 API = "/api/v1"
 
 __all__ = ["TestClient"]
+
+ACCUNODE = str(Path(sys.executable).parent / "accunode")
+
+
+def free_port() -> int:
+    """Return a TCP port that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    """Return this environment without ACCUNODE_* variables, plus ``values``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCUNODE_")}
+    env.update(values)
+    return env
+
+
+class Server:
+    """One `accunode serve` process."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("wb") as sink:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [ACCUNODE, "serve", "--port", str(self.port)],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, timeout: float = 40.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/health/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server not ready: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def auth_headers(tokens: dict[str, Any], organization_id: str | None = None) -> dict[str, str]:

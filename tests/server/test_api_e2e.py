@@ -7,71 +7,14 @@ runs on the embedded SQLite default.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import PASSWORD, TEST_SECRET, annual_body
+from api_helpers import PASSWORD, TEST_SECRET, Server, annual_body, clean_env
 from dbservers import REDIS_URL, create_pg_database, drop_pg_database, unavailable
-
-ACCUNODE = str(Path(sys.executable).parent / "accunode")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _clean_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCUNODE_")}
-    env.update(values)
-    return env
-
-
-class Server:
-    """One `accunode serve` process."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        with log.open("wb") as sink:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(
-                [ACCUNODE, "serve", "--port", str(self.port)],
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_ready(self, timeout: float = 40.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/api/v1/health/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"server not ready: {self.log.read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture
@@ -84,7 +27,7 @@ def pair(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
     except redis.RedisError as exc:
         unavailable("Redis", exc)
     database = create_pg_database()
-    env = _clean_env(
+    env = clean_env(
         ACCUNODE_ENV="test",
         ACCUNODE_DATABASE_URL=database,
         ACCUNODE_REDIS_URL=REDIS_URL,
@@ -151,7 +94,7 @@ def test_two_servers_share_tokens_revocations_and_rate_limits(pair) -> None:
 
 
 def test_serve_with_no_configuration_uses_the_embedded_default(tmp_path: Path) -> None:
-    server = Server(_clean_env(ACCUNODE_DATA_DIR=str(tmp_path / "data")), tmp_path / "s.log")
+    server = Server(clean_env(ACCUNODE_DATA_DIR=str(tmp_path / "data")), tmp_path / "s.log")
     try:
         server.wait_ready()
         api = f"{server.url}/api/v1"
