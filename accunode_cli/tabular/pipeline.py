@@ -27,6 +27,7 @@ from accunode_cli.tabular.columns import (
     to_point_decimals,
     uses_decimal_comma,
 )
+from accunode_cli.tabular.fastparse import text_to_numbers
 from accunode_cli.tabular.formats import output_format_for
 from accunode_cli.tabular.outputs import output_columns, ratio_arrays
 from accunode_cli.tabular.sinks import PendingFile, TableSink, reserve_output
@@ -130,9 +131,16 @@ class _ErrorsWriter:
 
 
 def _prepare_batch(batch: Any, match: ColumnMatch, *, decimal_comma: bool) -> dict[str, Any]:
+    import pyarrow as pa
+
     raw = ratio_arrays(batch, match.columns)
-    if decimal_comma:
-        raw = {ratio: to_point_decimals(column) for ratio, column in raw.items()}
+    for ratio, column in raw.items():
+        if not isinstance(column, pa.Array) or not pa.types.is_string(column.type):
+            continue
+        if decimal_comma:
+            column = to_point_decimals(column)
+        numbers = text_to_numbers(column)
+        raw[ratio] = column if numbers is None else numbers
     return raw
 
 
@@ -154,7 +162,8 @@ def _score_batch(
     table = pa.RecordBatch.from_arrays(
         list(batch.columns) + arrays, names=list(batch.schema.names) + names
     )
-    return table, scored, raw
+    cells = {ratio: batch.column(column) for ratio, column in match.columns.items()}
+    return table, scored, cells
 
 
 def _plan(request: BulkRequest) -> tuple[TableSource, ColumnMatch, str]:
