@@ -161,6 +161,10 @@ def row_loop(source: Path, sample: int) -> float:
     return (time.perf_counter() - started) / sample
 
 
+def _seconds(run: dict[str, float]) -> float:
+    return run["seconds"]
+
+
 def main() -> None:
     """Run the benchmark and print its table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -168,6 +172,9 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=2_000_000)
     parser.add_argument("--sample", type=int, default=2_000)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per measurement; the fastest is reported"
+    )
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     source = args.data_dir / f"annual_{args.rows}.parquet"
@@ -178,11 +185,18 @@ def main() -> None:
     out.mkdir(exist_ok=True)
 
     load = os.getloadavg()[0]
-    io_default = floor_io(source, out / "copy.parquet", tuned=False)
-    io_seconds = floor_io(source, out / "copy.parquet", tuned=True)
-    model_seconds, rows = floor_model(source)
-    parquet_run = run_cli(source, out / "scored.parquet")
-    csv_run = run_cli(csv_source, out / "scored.csv")
+    io_default = io_seconds = model_seconds = float("inf")
+    parquet_run: dict[str, float] = {"seconds": float("inf")}
+    csv_run: dict[str, float] = {"seconds": float("inf")}
+    rows = 0
+    # The machine may be shared: run the measurements in turns and keep each one's fastest.
+    for _ in range(args.repeat):
+        io_default = min(io_default, floor_io(source, out / "copy.parquet", tuned=False))
+        io_seconds = min(io_seconds, floor_io(source, out / "copy.parquet", tuned=True))
+        seconds, rows = floor_model(source)
+        model_seconds = min(model_seconds, seconds)
+        parquet_run = min(parquet_run, run_cli(source, out / "scored.parquet"), key=_seconds)
+        csv_run = min(csv_run, run_cli(csv_source, out / "scored.csv"), key=_seconds)
     per_row = row_loop(source, args.sample)
     floors = io_seconds + model_seconds
     results = {
@@ -219,7 +233,10 @@ def main() -> None:
             None,
         )
     )
-    print(f"{rows:,} annual rows, {os.cpu_count()} cores, load average before: {load:.2f}\n")
+    print(
+        f"{rows:,} annual rows, {os.cpu_count()} cores, load average before: {load:.2f}, "
+        f"fastest of {args.repeat} runs each\n"
+    )
     print("| measurement | rows | seconds | rows/s | peak RSS MB |")
     print("|---|---:|---:|---:|---:|")
     for label, seconds, count, peak in table:
