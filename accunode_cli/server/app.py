@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
 from accunode_cli import __version__
 from accunode_cli.config import Settings, get_settings
-from accunode_cli.server.deps import limit_client
 from accunode_cli.server.errors import install_error_handlers
 from accunode_cli.server.logs import configure_logging
 from accunode_cli.server.middleware import RequestContextMiddleware
@@ -56,9 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    limited = [Depends(limit_client)]
+    # Authenticated routes count the client and the user in get_claims; the others here.
     for module in (auth, users, organizations, companies, predictions):
-        app.include_router(module.router, prefix=API_PREFIX, dependencies=limited)
+        app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(

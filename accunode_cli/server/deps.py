@@ -26,6 +26,8 @@ __all__ = [
     "get_state",
     "get_session",
     "get_principal",
+    "get_claims",
+    "ClaimsDep",
     "get_tenant",
     "require_role",
     "ensure_role",
@@ -63,18 +65,68 @@ async def request_client_ip(request: Request, state: StateDep) -> str:
     return client_ip(peer, forwarded, state.settings.trusted_proxies)
 
 
-def check_rate(state: AppState, key: str, limit: int) -> None:
-    """Count one request against ``key``; raise RateLimitedError past ``limit`` a minute."""
-    count, reset = state.store.incr_window(f"rl:{key}", 60)
+def limit_client(state: StateDep, ip: Annotated[str, Depends(request_client_ip)]) -> None:
+    """Rate-limit an unauthenticated request by client address (get_claims does the rest)."""
+    limit = state.settings.rate_limit_per_minute
+    [(count, reset)], _ = state.store.hit([f"rl:ip:{ip}"], 60, [])
     if count > limit:
         raise RateLimitedError(
             "too many requests; slow down", details={"retry_after": reset, "limit": limit}
         )
 
 
-def limit_client(state: StateDep, ip: Annotated[str, Depends(request_client_ip)]) -> None:
-    """Rate-limit every API request by client address."""
-    check_rate(state, f"ip:{ip}", state.settings.rate_limit_per_minute)
+def get_claims(
+    state: StateDep,
+    ip: Annotated[str, Depends(request_client_ip)],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> AccessClaims:
+    """Rate-limit by client and user, and verify the bearer token and its revocation.
+
+    The client and user counters and the revocation flags cost one Redis round trip.
+    """
+    settings = state.settings
+    claims: AccessClaims | None = None
+    problem: AuthError | None = None
+    if token:
+        try:
+            claims = decode_access_token(
+                token,
+                secret=state.jwt_secret,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+        except AuthError as exc:
+            problem = exc
+    counters = [f"rl:ip:{ip}"]
+    flags: list[str] = []
+    if claims is not None:
+        counters.append(f"rl:user:{claims.user_id}")
+        flags = [f"revoked:jti:{claims.jti}", f"revoked:sid:{claims.session_id}"]
+    counts, revoked = state.store.hit(counters, 60, flags)
+    limit = settings.rate_limit_per_minute
+    for count, reset in counts:
+        if count > limit:
+            raise RateLimitedError(
+                "too many requests; slow down", details={"retry_after": reset, "limit": limit}
+            )
+    if problem is not None:
+        raise problem
+    if claims is None:
+        raise AuthError("not authenticated: send Authorization: Bearer <access_token>")
+    if revoked:
+        raise AuthError("the access token has been revoked")
+    return claims
+
+
+ClaimsDep = Annotated[AccessClaims, Depends(get_claims)]
+
+
+def _check_user(user: User | None, claims: AccessClaims) -> User:
+    if user is None or not user.is_active:
+        raise AuthError("the access token is invalid or expired")
+    if user.tokens_valid_after and claims.issued_at < user.tokens_valid_after.timestamp():
+        raise AuthError("the access token was issued before a password change")
+    return user
 
 
 @dataclass(frozen=True)
@@ -85,25 +137,9 @@ class Principal:
     claims: AccessClaims
 
 
-def get_principal(
-    state: StateDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
-    """Authenticate the bearer token: signature, claims, revocation, user state, rate limit."""
-    if not token:
-        raise AuthError("not authenticated: send Authorization: Bearer <access_token>")
-    settings = state.settings
-    claims = decode_access_token(
-        token, secret=state.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-    )
-    if state.store.any_flag(f"revoked:jti:{claims.jti}", f"revoked:sid:{claims.session_id}"):
-        raise AuthError("the access token has been revoked")
-    user = session.get(User, claims.user_id)
-    if user is None or not user.is_active:
-        raise AuthError("the access token is invalid or expired")
-    if user.tokens_valid_after and claims.issued_at < user.tokens_valid_after.timestamp():
-        raise AuthError("the access token was issued before a password change")
-    check_rate(state, f"user:{user.id}", settings.rate_limit_per_minute)
-    return Principal(user=user, claims=claims)
+def get_principal(claims: ClaimsDep, session: SessionDep) -> Principal:
+    """Return the authenticated, active user of the bearer token."""
+    return Principal(user=_check_user(session.get(User, claims.user_id), claims), claims=claims)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -119,7 +155,7 @@ class Tenant:
 
 
 def get_tenant(
-    principal: PrincipalDep,
+    claims: ClaimsDep,
     session: SessionDep,
     organization_id: Annotated[
         uuid.UUID | None,
@@ -132,13 +168,10 @@ def get_tenant(
     """Resolve the request's organization and check the caller belongs to it (else 404)."""
     from accunode_cli.storage import organizations
 
-    user = principal.user
-    if organization_id is None:
-        membership = organizations.get_personal_membership(session, user_id=user.id)
-    else:
-        membership = organizations.get_membership(
-            session, organization_id=organization_id, user_id=user.id
-        )
+    user, membership = organizations.get_user_with_membership(
+        session, user_id=claims.user_id, organization_id=organization_id
+    )
+    user = _check_user(user, claims)
     if membership is None:
         raise NotFoundError("organization not found", details={"id": str(organization_id)})
     return Tenant(organization_id=membership.organization_id, membership=membership, user=user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 __all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "make_store"]
@@ -26,6 +27,12 @@ class KeyValueStore(Protocol):
 
     def count(self, key: str) -> int:
         """Return the current window's count of ``key`` (0 when none)."""
+        ...
+
+    def hit(
+        self, counters: Sequence[str], window_seconds: int, flags: Sequence[str]
+    ) -> tuple[list[tuple[int, int]], bool]:
+        """Count one hit on each counter and check the flags, in one round trip."""
         ...
 
     def set_flag(self, key: str, ttl_seconds: int) -> None:
@@ -86,6 +93,12 @@ class MemoryStore:
             count = int(item[0]) + 1
             self._values[key] = (count, item[1])
             return count, max(1, int(item[1] - now + 0.999))
+
+    def hit(
+        self, counters: Sequence[str], window_seconds: int, flags: Sequence[str]
+    ) -> tuple[list[tuple[int, int]], bool]:
+        counts = [self.incr_window(key, window_seconds) for key in counters]
+        return counts, bool(flags) and self.any_flag(*flags)
 
     def count(self, key: str) -> int:
         with self._lock:
@@ -158,6 +171,27 @@ class RedisStore:
         except self._errors as exc:
             self._degraded("incr_window", exc)
             return self._local.incr_window(key, window_seconds)
+
+    def hit(
+        self, counters: Sequence[str], window_seconds: int, flags: Sequence[str]
+    ) -> tuple[list[tuple[int, int]], bool]:
+        local_flag = bool(flags) and self._local.any_flag(*flags)
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for key in counters:
+                pipe.incr(self._prefix + key)
+                pipe.expire(self._prefix + key, window_seconds, nx=True)
+                pipe.ttl(self._prefix + key)
+            if flags:
+                pipe.exists(*(self._prefix + key for key in flags))
+            replies = pipe.execute()
+        except self._errors as exc:
+            self._degraded("hit", exc)
+            return self._local.hit(counters, window_seconds, flags)
+        counts = [
+            (int(replies[3 * i]), max(1, int(replies[3 * i + 2]))) for i in range(len(counters))
+        ]
+        return counts, local_flag or (bool(flags) and bool(replies[-1]))
 
     def count(self, key: str) -> int:
         try:

@@ -11,7 +11,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import AuthError, ConflictError, NotFoundError, PermissionDeniedError
@@ -26,6 +26,7 @@ __all__ = [
     "get_membership",
     "get_personal_organization",
     "get_personal_membership",
+    "get_user_with_membership",
     "get_organization",
     "list_user_organizations",
     "list_members",
@@ -81,6 +82,31 @@ def get_personal_membership(session: Session, *, user_id: uuid.UUID) -> Membersh
         .join(Organization, Organization.id == Membership.organization_id)
         .where(Organization.personal_for_user_id == user_id, Membership.user_id == user_id)
     )
+
+
+def get_user_with_membership(
+    session: Session, *, user_id: uuid.UUID, organization_id: uuid.UUID | None
+) -> tuple[User | None, Membership | None]:
+    """Return the user and their membership (personal organization when None), in one query."""
+    if organization_id is None:
+        target = (
+            select(Organization.id)
+            .where(Organization.personal_for_user_id == User.id)
+            .scalar_subquery()
+        )
+    else:
+        target = organization_id  # type: ignore[assignment]
+    row = session.execute(
+        select(User, Membership)
+        .outerjoin(
+            Membership,
+            and_(Membership.user_id == User.id, Membership.organization_id == target),
+        )
+        .where(User.id == user_id)
+    ).first()
+    if row is None:
+        return None, None
+    return row[0], row[1]
 
 
 def get_organization(session: Session, *, organization_id: uuid.UUID) -> Organization:

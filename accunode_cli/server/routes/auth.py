@@ -9,7 +9,13 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from accunode_cli.errors import AuthError
 from accunode_cli.server import accounts
-from accunode_cli.server.deps import PrincipalDep, SessionDep, StateDep, request_client_ip
+from accunode_cli.server.deps import (
+    PrincipalDep,
+    SessionDep,
+    StateDep,
+    limit_client,
+    request_client_ip,
+)
 from accunode_cli.server.errors import envelope_response
 from accunode_cli.server.presenters import user_body
 from accunode_cli.server.schemas import (
@@ -28,9 +34,15 @@ from accunode_cli.storage import tokens, users
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=ERROR_RESPONSES)
 ClientIp = Annotated[str, Depends(request_client_ip)]
+LIMITED = [Depends(limit_client)]  # authenticated routes are counted by get_claims
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    dependencies=LIMITED,
+)
 def register(
     body: UserRegister, state: StateDep, session: SessionDep, background: BackgroundTasks
 ) -> Any:
@@ -45,7 +57,7 @@ def register(
     return user_body(user)
 
 
-@router.post("/login", response_model=TokenPair)
+@router.post("/login", response_model=TokenPair, dependencies=LIMITED)
 def login(body: LoginRequest, state: StateDep, session: SessionDep, ip: ClientIp) -> Any:
     """Log in with email and password; returns an access token and a refresh token."""
     user = accounts.authenticate(
@@ -54,7 +66,7 @@ def login(body: LoginRequest, state: StateDep, session: SessionDep, ip: ClientIp
     return accounts.issue_tokens(state, session, user_id=user.id)
 
 
-@router.post("/token", response_model=TokenPair)
+@router.post("/token", response_model=TokenPair, dependencies=LIMITED)
 def login_form(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     state: StateDep,
@@ -66,7 +78,7 @@ def login_form(
     return accounts.issue_tokens(state, session, user_id=user.id)
 
 
-@router.post("/refresh-token", response_model=TokenPair)
+@router.post("/refresh-token", response_model=TokenPair, dependencies=LIMITED)
 def refresh_token(body: RefreshRequest, state: StateDep, session: SessionDep) -> Any:
     """Trade a refresh token for a new pair; the old refresh token stops working."""
     pair = accounts.refresh_tokens(state, session, refresh_token=body.refresh_token)
@@ -89,7 +101,7 @@ def logout(
     return {"message": "logged out"}
 
 
-@router.post("/verify-email", response_model=Message)
+@router.post("/verify-email", response_model=Message, dependencies=LIMITED)
 def verify_email(body: VerifyEmailRequest, state: StateDep, session: SessionDep) -> Any:
     """Confirm an email address with the token that was mailed (or logged) at registration."""
     settings = state.settings
