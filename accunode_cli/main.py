@@ -6,14 +6,13 @@ loads Typer and Rich only.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from typing import Annotated, Any
 
 import typer
 
 from accunode_cli import __version__, console
-from accunode_cli.commands import bulk_score, db, predict, serve
+from accunode_cli.commands import bulk_score, db, model, predict, serve
 from accunode_cli.commands.options import JsonOption
 
 __all__ = ["app"]
@@ -81,8 +80,4 @@ app.add_typer(predict.app, name="predict")
 app.command("bulk-score", epilog=bulk_score.EPILOG)(bulk_score.bulk_score)
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
-
-if importlib.util.find_spec("accunode_cli.commands.model") is not None:
-    from accunode_cli.commands import model
-
-    app.add_typer(model.app, name="model")
+app.add_typer(model.app, name="model")

@@ -52,6 +52,12 @@ def check_names(names: Sequence[str], *, name: str) -> None:
         )
 
 
+def _shown(name: str) -> str:
+    """Quote a column name for a one-line message, cut at 40 characters."""
+    flat = " ".join(name.split())
+    return repr(flat if len(flat) <= 40 else flat[:39] + "…")
+
+
 def _folded(names: Sequence[str]) -> dict[str, list[str]]:
     from accunode_cli.scoring import fold_column_name
 
@@ -91,7 +97,7 @@ def match_columns(names: Sequence[str], kind: str, *, source: str) -> ColumnMatc
     if missing:
         close = {ratio: _closest(ratio, names) for ratio in missing}
         hints = "; ".join(
-            f"{ratio} (closest: {', '.join(repr(c) for c in found)})" if found else ratio
+            f"{ratio} (closest: {', '.join(_shown(c) for c in found)})" if found else ratio
             for ratio, found in close.items()
         )
         raise ColumnError(
@@ -128,7 +134,8 @@ def infer_kind(names: Sequence[str], *, source: str) -> str:
     if not present[nearest]:
         raise ColumnError(
             f"{source} has none of the ratio columns of either model; its columns are "
-            f"{', '.join(repr(n) for n in list(names)[:12])}",
+            f"{', '.join(_shown(n) for n in list(names)[:12])}"
+            + (f" and {len(names) - 12} more" if len(names) > 12 else ""),
             details={"columns": list(names)},
         )
     match_columns(names, nearest, source=source)  # raises with the missing names
