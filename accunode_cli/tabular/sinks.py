@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from accunode_cli.errors import UsageError
+from accunode_cli.errors import AccuNodeError, UsageError
 
 __all__ = ["PendingFile", "TableSink", "dictionary_columns", "reserve_output"]
 
@@ -137,7 +137,16 @@ class TableSink:
             self._writer = pcsv.CSVWriter(self._stream, schema)
 
     def write(self, table: Any) -> None:
-        """Append a table or record batch."""
+        """Append a table or record batch; a failing disk is a run-time error (exit 1)."""
+        import pyarrow as pa
+
+        try:
+            self._write(table)
+        except (OSError, pa.ArrowException) as error:
+            where = self._pending.target if self._pending else "standard output"
+            raise AccuNodeError(f"cannot write {where}: {error}") from error
+
+    def _write(self, table: Any) -> None:
         if self._format == "jsonl":
             lines = "".join(
                 json.dumps(row, ensure_ascii=False, default=str) + "\n"
