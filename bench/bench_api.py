@@ -4,7 +4,7 @@ Starts a real `accunode serve` on a fresh PostgreSQL database (and Redis), and, 
 a bare FastAPI endpoint under the same uvicorn settings; drives each with N concurrent keep-alive
 clients for D seconds and reports requests/s, errors, median and p99 latency.
 
-    python bench/bench_api.py [--duration 30] [--concurrency 32] [--workers 1]
+    python bench/bench_api.py [--duration 30] [--concurrency 32] [--workers 1] [--repeat 1]
 
 The load generator is one asyncio process on the same machine, so on a small machine it takes
 CPU from the server; the figures are a floor. Results go to bench/results/api.json.
@@ -208,6 +208,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each, in turns; best kept")
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -219,42 +220,40 @@ def main() -> None:
         "concurrency": args.concurrency,
         "duration_s": args.duration,
         "uvicorn_workers": args.workers,
+        "repeat": args.repeat,
     }
     bare_port = _free_port()
     bare = subprocess.Popen(
         [sys.executable, __file__, "--serve-bare", str(bare_port), "--workers", str(args.workers)]
     )
-    try:
-        _wait(f"http://127.0.0.1:{bare_port}/ready", bare)
-        results["bare_fastapi"] = asyncio.run(
-            _load(
-                f"http://127.0.0.1:{bare_port}/bare",
-                {},
-                concurrency=args.concurrency,
-                duration=args.duration,
-                warmup=args.warmup,
-            )
-        )
-    finally:
-        _stop(bare)
     database, drop = _database()
     api_port = _free_port()
     api = _start_api(args, database, api_port)
+    base = f"http://127.0.0.1:{api_port}"
+    runs: dict[str, list[dict[str, Any]]] = {"bare_fastapi": [], "api_post_annual_postgres": []}
     try:
-        base = f"http://127.0.0.1:{api_port}"
+        _wait(f"http://127.0.0.1:{bare_port}/ready", bare)
         _wait(f"{base}/api/v1/health/ready", api)
-        results["api_post_annual_postgres"] = asyncio.run(
-            _load(
-                f"{base}/api/v1/predictions/annual",
-                _token(base),
-                concurrency=args.concurrency,
-                duration=args.duration,
-                warmup=args.warmup,
+        headers = _token(base)
+        options = {
+            "concurrency": args.concurrency,
+            "duration": args.duration,
+            "warmup": args.warmup,
+        }
+        for _ in range(args.repeat):  # in turns, so a busy spell hits both alike
+            runs["bare_fastapi"].append(
+                asyncio.run(_load(f"http://127.0.0.1:{bare_port}/bare", {}, **options))
             )
-        )
+            runs["api_post_annual_postgres"].append(
+                asyncio.run(_load(f"{base}/api/v1/predictions/annual", headers, **options))
+            )
     finally:
+        _stop(bare)
         _stop(api)
         drop()
+    for name, measured in runs.items():  # the fastest run of each: a shared machine only slows
+        results[name] = max(measured, key=lambda run: run["requests_per_s"])
+        results[name]["all_runs_requests_per_s"] = [run["requests_per_s"] for run in measured]
     api_rate = results["api_post_annual_postgres"]["requests_per_s"]
     results["api_share_of_bare_rate"] = round(
         api_rate / results["bare_fastapi"]["requests_per_s"], 3
