@@ -7,17 +7,15 @@ flight, which keeps memory flat however long the input is.
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from accunode_cli.errors import UnreadableFileError, UsageError
 from accunode_cli.tabular.columns import (
@@ -30,6 +28,7 @@ from accunode_cli.tabular.columns import (
 from accunode_cli.tabular.fastparse import text_to_numbers
 from accunode_cli.tabular.formats import output_format_for
 from accunode_cli.tabular.outputs import output_columns, ratio_arrays
+from accunode_cli.tabular.rejects import ErrorsWriter, default_errors_path
 from accunode_cli.tabular.sinks import PendingFile, TableSink, reserve_output
 from accunode_cli.tabular.sources import TableSource, open_source
 from accunode_cli.tabular.summary import BulkSummary
@@ -78,19 +77,6 @@ class BulkResult:
         }
 
 
-def default_errors_path(output: str) -> str | None:
-    """Return OUTPUT with ``.errors.csv`` in place of its extension (None for stdout)."""
-    if output == "-":
-        return None
-    path = Path(output)
-    name = path.name
-    for suffix in (".csv.gz", ".csv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return str(path.with_name(name + ".errors.csv"))
-
-
 def _same_file(a: str, b: str | None) -> bool:
     if a == "-" or b is None or b == "-":
         return False
@@ -98,36 +84,6 @@ def _same_file(a: str, b: str | None) -> bool:
         return os.path.exists(b) and os.path.samefile(a, b)
     except OSError:
         return False
-
-
-class _ErrorsWriter:
-    """The errors file: one line per rejected row with its number, column, value and reason."""
-
-    def __init__(self, pending: PendingFile | None) -> None:
-        self.pending = pending
-        self._handle = open(pending.temp, "w", newline="", encoding="utf-8") if pending else None  # noqa: SIM115
-        self._writer = csv.writer(self._handle) if self._handle else None
-        if self._writer:
-            self._writer.writerow(["row", "column", "value", "reason"])
-
-    def add(self, first_row: int, scored: Any, raw: dict[str, Any], match: ColumnMatch) -> None:
-        from accunode_cli.scoring import INVALID
-
-        if self._writer is None:
-            return
-        bad = np.flatnonzero(scored.risk_codes < 0)
-        for index in bad:
-            invalid = np.flatnonzero(scored.status[index] == INVALID)
-            ratio = scored.ratio_names[int(invalid[0])] if invalid.size else None
-            cell: Any = raw[ratio][int(index)] if ratio else None
-            value = cell.as_py() if hasattr(cell, "as_py") else cell
-            column = match.columns[ratio] if ratio else ""
-            reason = scored.row_error[index] or "cannot be scored"
-            self._writer.writerow([first_row + int(index), column, value, reason])
-
-    def close(self) -> None:
-        if self._handle:
-            self._handle.close()
 
 
 def _prepare_batch(batch: Any, match: ColumnMatch, *, decimal_comma: bool) -> dict[str, Any]:
@@ -184,6 +140,30 @@ def _plan(request: BulkRequest) -> tuple[TableSource, ColumnMatch, str]:
     return source, match, output_format
 
 
+@contextmanager
+def _reserved(*paths: str | None) -> Iterator[list[PendingFile | None]]:
+    """Reserve the outputs; commit them all on success, discard them all on any failure."""
+    reserved: list[PendingFile | None] = []
+    try:
+        for path in paths:
+            reserved.append(reserve_output(path) if path else None)
+        yield reserved
+    except BaseException:
+        for pending in reserved:
+            if pending is not None:
+                pending.discard()
+        raise
+    for pending in reserved:
+        if pending is not None:
+            pending.commit()
+
+
+def _uses_decimal_comma(source: TableSource, match: ColumnMatch, first: Any) -> bool:
+    if source.dialect is None or source.dialect.delimiter == ",":
+        return False
+    return uses_decimal_comma([first.column(c) for c in match.columns.values()])
+
+
 def score_file(request: BulkRequest, *, on_rows: Callable[[int], None] | None = None) -> BulkResult:
     """Score every row of INPUT into OUTPUT; return the summary of the run."""
     from accunode_cli.scoring import load_model
@@ -195,34 +175,23 @@ def score_file(request: BulkRequest, *, on_rows: Callable[[int], None] | None = 
     first = next(batches, None)
     if first is None:
         raise UnreadableFileError(f"{source.name} has a header but no data rows")
-    decimal_comma = (
-        source.dialect is not None
-        and source.dialect.delimiter != ","
-        and uses_decimal_comma([first.column(c) for c in match.columns.values()])
-    )
+    options = {
+        "decimal_comma": _uses_decimal_comma(source, match, first),
+        "explain": request.explain,
+    }
     errors_path = request.errors or default_errors_path(request.output)
-    pending = reserve_output(request.output)
-    pending_errors = reserve_output(errors_path) if errors_path else None
     summary = BulkSummary(match.kind, model.version, model.ratio_names)
-    try:
+    with _reserved(request.output if request.output != "-" else None, errors_path) as pending:
         _run(
             model,
             _chain(first, batches),
             match,
             summary=summary,
-            sink_target=(pending, output_format),
-            errors=_ErrorsWriter(pending_errors),
-            options={"decimal_comma": decimal_comma, "explain": request.explain},
+            sink_target=(pending[0], output_format),
+            errors=ErrorsWriter(pending[1]),
+            options=options,
             on_rows=on_rows,
         )
-    except BaseException:
-        for reserved in (pending, pending_errors):
-            if reserved is not None:
-                reserved.discard()
-        raise
-    for reserved in (pending, pending_errors):
-        if reserved is not None:
-            reserved.commit()
     return BulkResult(
         summary=summary.to_dict(),
         output=request.output,
@@ -244,7 +213,7 @@ def _run(
     *,
     summary: BulkSummary,
     sink_target: tuple[PendingFile | None, str],
-    errors: _ErrorsWriter,
+    errors: ErrorsWriter,
     options: dict[str, bool],
     on_rows: Callable[[int], None] | None,
 ) -> None:

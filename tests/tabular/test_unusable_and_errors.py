@@ -212,3 +212,18 @@ def test_batch_size_must_be_positive(tmp_path: Path) -> None:
     source.write_text(_good_csv())
     with pytest.raises(InputError.__mro__[1]):
         score_file(BulkRequest(input=str(source), output="-", batch_size=0))
+
+
+def test_unwritable_errors_file_leaves_no_output(tmp_path: Path) -> None:
+    """When the errors file cannot be reserved, the already reserved output is removed too."""
+    source = tmp_path / "in.csv"
+    source.write_text(_good_csv())
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(UsageError, match="cannot write"):
+        score_file(
+            BulkRequest(input=str(source), output=str(out / "s.csv"), errors=str(blocker / "e.csv"))
+        )
+    assert _files_in(out) == []
