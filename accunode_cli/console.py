@@ -36,6 +36,7 @@ __all__ = [
     "print_lines",
     "warn",
     "progress",
+    "RowProgress",
 ]
 
 P = ParamSpec("P")
@@ -162,11 +163,29 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+class RowProgress:
+    """What a long command reports: the total rows once known, then rows as they are done."""
+
+    def __init__(self, bar: Any = None, task: Any = None) -> None:
+        self._bar = bar
+        self._task = task
+
+    def set_total(self, total: int | None) -> None:
+        """Give the bar a total (None keeps it pulsing)."""
+        if self._bar is not None and total:
+            self._bar.update(self._task, total=total)
+
+    def advance(self, rows: int) -> None:
+        """Count rows done."""
+        if self._bar is not None:
+            self._bar.update(self._task, advance=rows)
+
+
 @contextmanager
-def progress(total: int | None, *, label: str) -> Iterator[Callable[[int], None]]:
-    """Yield an ``advance(rows)`` callback drawing a progress bar on stderr when it is a TTY."""
+def progress(*, label: str) -> Iterator[RowProgress]:
+    """Yield a RowProgress drawing a bar on stderr when it is a terminal (silent otherwise)."""
     if state.json_mode or not sys.stderr.isatty():
-        yield lambda rows: None
+        yield RowProgress()
         return
     from rich.progress import (
         BarColumn,
@@ -190,9 +209,4 @@ def progress(total: int | None, *, label: str) -> Iterator[Callable[[int], None]
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=stderr_console(), transient=True) as bar:
-        task = bar.add_task(label, total=total)
-
-        def advance(rows: int) -> None:
-            bar.update(task, advance=rows)
-
-        yield advance
+        yield RowProgress(bar, bar.add_task(label, total=None))

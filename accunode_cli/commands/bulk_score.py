@@ -90,8 +90,8 @@ def bulk_score(
         sheet=sheet,
         model_dir=str(model_dir) if model_dir else None,
     )
-    with console.progress(None, label="scoring") as advance:
-        result = score_file(request, on_rows=advance)
+    with console.progress(label="scoring") as bar:
+        result = score_file(request, on_rows=bar.advance, on_total=bar.set_total)
     render_bulk.show(result)
     if result.summary["scored"] == 0:
         raise AccuNodeError(

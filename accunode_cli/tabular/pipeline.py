@@ -164,13 +164,24 @@ def _uses_decimal_comma(source: TableSource, match: ColumnMatch, first: Any) -> 
     return uses_decimal_comma([first.column(c) for c in match.columns.values()])
 
 
-def score_file(request: BulkRequest, *, on_rows: Callable[[int], None] | None = None) -> BulkResult:
-    """Score every row of INPUT into OUTPUT; return the summary of the run."""
+def score_file(
+    request: BulkRequest,
+    *,
+    on_rows: Callable[[int], None] | None = None,
+    on_total: Callable[[int | None], None] | None = None,
+) -> BulkResult:
+    """Score every row of INPUT into OUTPUT; return the summary of the run.
+
+    ``on_total`` hears the number of rows when the format knows it up front (Parquet, Excel);
+    ``on_rows`` hears each written batch's rows.
+    """
     from accunode_cli.scoring import load_model
 
     started = time.perf_counter()
     source, match, output_format = _plan(request)
     model = load_model(match.kind, request.model_dir)
+    if on_total is not None:
+        on_total(source.rows)
     batches = source.batches(text_columns=frozenset(match.columns.values()))
     first = next(batches, None)
     if first is None:

@@ -62,6 +62,7 @@ class TableSource:
     names: list[str]
     dialect: CsvDialect | None = None
     _open_batches: Any = field(default=None, repr=False)
+    rows: int | None = None  # known up front for Parquet and Excel
 
     def batches(self, *, text_columns: frozenset[str] = frozenset()) -> Iterator[Any]:
         """Yield pyarrow RecordBatches; ``text_columns`` are kept as text (JSON lines)."""
@@ -118,6 +119,7 @@ def open_source(path: str, *, batch_size: int, sheet: str | None = None) -> Tabl
             "xlsx",
             list(table.schema.names),
             _open_batches=lambda _text: iter(table.to_batches(max_chunksize=batch_size)),
+            rows=table.num_rows,
         )
     gzipped = head.startswith(b"\x1f\x8b")
     if kind == "jsonl":
@@ -232,7 +234,9 @@ def _open_parquet(path: str, *, batch_size: int) -> TableSource:
         finally:
             parquet.close()
 
-    return TableSource(path, "parquet", names, _open_batches=batches)
+    return TableSource(
+        path, "parquet", names, _open_batches=batches, rows=parquet.metadata.num_rows
+    )
 
 
 def _open_jsonl(path: str, *, gzipped: bool, batch_size: int) -> TableSource:

@@ -197,3 +197,20 @@ def test_european_decimal_commas(tmp_path: Path, sample_data: Path) -> None:
     assert got == expected
     # the cells themselves pass through unchanged
     assert '"35,5"' in target.read_text(encoding="utf-8")
+
+
+def test_progress_hears_total_and_rows(tmp_path: Path, sample_data: Path) -> None:
+    """Parquet knows its row count up front; every written row is reported once."""
+    totals: list[int | None] = []
+    done: list[int] = []
+    score_file(
+        BulkRequest(
+            input=str(sample_data / "annual_companies.parquet"),
+            output=str(tmp_path / "o.parquet"),
+            batch_size=64,
+        ),
+        on_rows=done.append,
+        on_total=totals.append,
+    )
+    assert totals == [300]
+    assert sum(done) == 300 and len(done) == 5
