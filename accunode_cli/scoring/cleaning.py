@@ -45,6 +45,7 @@ NOT_MEANINGFUL_TOKENS = (
     "#div/0!", "#num!",
 )  # fmt: skip
 
+_PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"  # a direct cast reads these exactly like _NUMBER
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
 _PARENTHESISED = r"^\((.*)\)$"
@@ -72,11 +73,33 @@ def _clean_numeric(raw: np.ndarray) -> CleanColumn:
 
 
 def _clean_strings(array: Any) -> CleanColumn:
+    """Clean text cells; plain decimals (most cells of a real export) take a direct cast."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     empty = _strings([""])[0]  # a scalar made without pa.scalar, which would import pandas
-    text = pc.utf8_trim_whitespace(pc.fill_null(array.cast(pa.string()), empty))
+    text = pc.fill_null(array.cast(pa.string()), empty)
+    plain_mask = pc.match_substring_regex(text, _PLAIN_DECIMAL)
+    plain = _booleans(plain_mask)
+    if plain.all():
+        return _clean_numeric(_floats(pc.cast(text, pa.float64())))
+    if not plain.any():
+        return _clean_text(text)
+    values = np.empty(len(text), dtype=np.float64)
+    status = np.empty(len(text), dtype=np.int8)
+    for rows, part in (
+        (plain, _clean_numeric(_floats(pc.cast(pc.filter(text, plain_mask), pa.float64())))),
+        (~plain, _clean_text(pc.filter(text, pc.invert(plain_mask)))),
+    ):
+        values[rows], status[rows] = part.values, part.status
+    return CleanColumn(values, status)
+
+
+def _clean_text(text: Any) -> CleanColumn:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(text)
     text = pc.replace_substring(text, "\u2212", "-")  # the typographic minus sign
     lower = pc.utf8_lower(text)
     is_missing = pc.is_in(lower, value_set=_strings(MISSING_TOKENS))

@@ -134,23 +134,34 @@ class ScoredBatch:
         """Return a pyarrow string array: "ratio=missing;ratio=not_meaningful", "" when none."""
         import pyarrow as pa
 
+        return self._flag_codes().cast(pa.string())
+
+    def _flag_codes(self) -> Any:
+        import pyarrow as pa
+
         code = np.zeros(len(self), dtype=np.int32)
         for j in range(len(self.ratio_names)):
             code = code * 4 + self.status[:, j]
-        labels = _flag_labels(self.ratio_names)
-        return pa.DictionaryArray.from_arrays(pa.array(code), labels).cast(pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(code), _flag_labels(self.ratio_names))
 
-    def to_arrow(self, *, explain: bool = False) -> Any:
-        """Return the output columns as a pyarrow Table (no input columns)."""
+    def to_arrow(self, *, explain: bool = False, dictionary: bool = False) -> Any:
+        """Return the output columns as a pyarrow Table (no input columns).
+
+        With ``dictionary`` the text columns (risk level, rating, model version, flags) stay
+        dictionary-encoded: cheaper to build and to write to Parquet, same values.
+        """
         import pyarrow as pa
+
+        def text(array: Any) -> Any:
+            return array if dictionary else array.cast(pa.string())
 
         unscored = self.risk_codes < 0
         columns: dict[str, Any] = {
             "probability": pa.array(self.probability, mask=unscored),
-            "risk_level": _labels(self.risk_codes, RISK_LEVELS),
-            "implied_rating": _labels(self.rating_codes, RATINGS),
-            "model_version": _repeat(self.model_version, len(self)),
-            "flags": self.flags_text(),
+            "risk_level": text(_labels(self.risk_codes, RISK_LEVELS)),
+            "implied_rating": text(_labels(self.rating_codes, RATINGS)),
+            "model_version": text(_repeat(self.model_version, len(self))),
+            "flags": text(self._flag_codes()),
             "error": pa.array(self.row_error, type=pa.string()),
         }
         if explain:
@@ -163,7 +174,7 @@ def _labels(codes: np.ndarray, labels: tuple[str, ...]) -> Any:
     import pyarrow as pa
 
     indices = pa.array(codes.astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(labels)).cast(pa.string())
+    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, type=pa.string()))
 
 
 @functools.lru_cache(maxsize=8)
@@ -183,4 +194,4 @@ def _repeat(text: str, count: int) -> Any:
     import pyarrow as pa
 
     indices = pa.array(np.zeros(count, dtype=np.int32))
-    return pa.DictionaryArray.from_arrays(indices, pa.array([text])).cast(pa.string())
+    return pa.DictionaryArray.from_arrays(indices, pa.array([text], type=pa.string()))
