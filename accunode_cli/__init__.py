@@ -1,10 +1,6 @@
 """AccuNode: probability of default from financial ratios."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("accunode")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+# A literal, not importlib.metadata: `accunode --help` pays for every import (pyproject reads it).
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]
