@@ -21,7 +21,7 @@ from accunode_cli.tabular import jsonlines
 from accunode_cli.tabular.columns import check_names
 from accunode_cli.tabular.formats import CsvDialect, read_header, sniff_csv_dialect, sniff_format
 
-__all__ = ["TableSource", "open_source", "HEAD_BYTES"]
+__all__ = ["TableSource", "drop_blank_rows", "open_source", "HEAD_BYTES"]
 
 HEAD_BYTES = 64 * 1024
 _ROW_BYTES_GUESS = 96
@@ -65,9 +65,12 @@ class TableSource:
     rows: int | None = None  # known up front for Parquet and Excel
 
     def batches(self, *, text_columns: frozenset[str] = frozenset()) -> Iterator[Any]:
-        """Yield pyarrow RecordBatches; ``text_columns`` are kept as text (JSON lines)."""
+        """Yield pyarrow RecordBatches of data rows; ``text_columns`` stay text (JSON lines)."""
         try:
-            yield from self._open_batches(text_columns)
+            for batch in self._open_batches(text_columns):
+                batch = drop_blank_rows(batch)
+                if batch.num_rows:
+                    yield batch
         except (UnreadableFileError, ColumnError):
             raise
         except (OSError, EOFError, ValueError, TypeError, KeyError) as error:
@@ -78,6 +81,29 @@ class TableSource:
             if isinstance(error, pa.ArrowException):
                 raise UnreadableFileError(f"cannot read {self.name}: {_one_line(error)}") from error
             raise
+
+
+def _blank(column: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True)
+    return pc.is_null(column)
+
+
+def drop_blank_rows(batch: Any) -> Any:
+    """Drop rows whose every cell is null or blank (a spreadsheet's ",,,,"): no data rows."""
+    import pyarrow.compute as pc
+
+    if batch.num_columns == 0 or batch.num_rows == 0:
+        return batch
+    blank = _blank(batch.column(0))
+    if not pc.any(blank).as_py():  # the usual case: one column looked at, nothing to drop
+        return batch
+    for column in batch.columns[1:]:
+        blank = pc.and_(blank, _blank(column))
+    return batch.filter(pc.invert(blank)) if pc.any(blank).as_py() else batch
 
 
 def _read_head(stream: BinaryIO) -> bytes:

@@ -158,7 +158,8 @@ def test_bad_rows_keep_their_place_and_are_listed(tmp_path: Path) -> None:
     lines = _good_csv(10).splitlines(keepends=True)
     lines[3] = "BAD1,35.5,2.1,abc,9.2,6.1\n"  # data row 3
     lines.insert(6, "\n")  # a fully empty line is not a data row
-    lines[9] = "BAD2,x1,2.1,1.0,9.2,??\n"  # data row 8
+    lines.insert(7, ",,,, ,\n")  # nor is a row of blank cells (a spreadsheet's export)
+    lines[10] = "BAD2,x1,2.1,1.0,9.2,??\n"  # data row 8
     source = tmp_path / "in.csv"
     source.write_text("".join(lines))
     target = tmp_path / "scored.csv"
