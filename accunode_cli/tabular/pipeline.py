@@ -128,6 +128,8 @@ def _plan(request: BulkRequest) -> tuple[TableSource, ColumnMatch, str]:
     if request.output != "-" and Path(request.output).is_dir():
         raise UsageError(f"the output {request.output} is a directory")
     output_format = output_format_for(request.output, request.format)
+    if output_format == "parquet" and request.output == "-":
+        raise UsageError("Parquet output needs a file; pass -o FILE.parquet")
     source = open_source(request.input, batch_size=request.batch_size, sheet=request.sheet)
     kind = request.kind or infer_kind(source.names, source=source.name)
     match = match_columns(source.names, kind, source=source.name)

@@ -136,6 +136,8 @@ def test_unwritable_output_fails_before_writing(tmp_path: Path) -> None:
         score_file(BulkRequest(input=str(source), output=str(tmp_path)))
     with pytest.raises(UsageError, match="is the input"):
         score_file(BulkRequest(input=str(source), output=str(source)))
+    with pytest.raises(UsageError, match="Parquet output needs a file"):
+        score_file(BulkRequest(input=str(source), output="-", format="parquet"))
     with pytest.raises(UsageError, match="output format"):
         score_file(BulkRequest(input=str(source), output=str(tmp_path / "scored.xyz")))
     assert sorted(os.listdir(tmp_path)) == ["file", "in.csv"]
