@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from accunode_cli import console
-from accunode_cli.config import Settings
 from accunode_cli.errors import ConfigError
+
+if TYPE_CHECKING:  # pydantic-settings loads only when a command runs, not for --help
+    from accunode_cli.config import Settings
 
 __all__ = ["app", "upgrade"]
 
 
 def _load_settings() -> Settings:
     from pydantic import ValidationError
+
+    from accunode_cli.config import Settings
 
     try:
         return Settings()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from accunode_cli import console
-from accunode_cli.config import Settings
 from accunode_cli.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:  # pydantic-settings loads only when a command runs, not for --help
+    from accunode_cli.config import Settings
 
 __all__ = ["serve"]
 
@@ -16,6 +18,8 @@ __all__ = ["serve"]
 def _load_settings() -> Settings:
     """Read the settings from the environment; an unsafe or invalid one is a ConfigError."""
     from pydantic import ValidationError
+
+    from accunode_cli.config import Settings
 
     try:
         return Settings()
