@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
+import pytest
 from typer.testing import CliRunner
 
 from accunode_cli.main import app
@@ -148,3 +149,40 @@ def test_real_script_has_no_traceback(accunode_script: str, tmp_path: Path) -> N
     )
     assert usage.returncode == 2
     assert json.loads(usage.stdout)["error"]["code"] == "bad_usage"
+
+
+UNUSABLE = {
+    "directory": lambda d: (d / "in.csv").mkdir(),
+    "empty": lambda d: (d / "in.csv").write_bytes(b""),
+    "binary": lambda d: (d / "in.csv").write_bytes(bytes(range(256)) * 8),
+    "truncated": lambda d: (d / "in.csv").write_text(HEADER + "A,1,2,3,4,5\nB,1,2"),
+    "wrong_columns": lambda d: (d / "in.csv").write_text("a,b\n1,2\n"),
+    "duplicated": lambda d: (d / "in.csv").write_text("a,a\n1,2\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNUSABLE))
+def test_unusable_input_through_the_cli(runner: CliRunner, tmp_path: Path, case: str) -> None:
+    """Exit 2, one line on stderr, nothing on stdout, no output file left behind."""
+    source_dir = tmp_path / "in"
+    source_dir.mkdir()
+    UNUSABLE[case](source_dir)
+    out_dir = tmp_path / "out"
+    result = runner.invoke(
+        app, ["bulk-score", str(source_dir / "in.csv"), "-o", str(out_dir / "s.csv")]
+    )
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert not out_dir.exists() or list(out_dir.iterdir()) == []
+
+
+def test_unwritable_output_through_the_cli(runner: CliRunner, tmp_path: Path) -> None:
+    """An output under a regular file cannot be created: exit 2 before reading on."""
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + "A,1,2,3,4,5\n")
+    (tmp_path / "file").write_text("x")
+    result = runner.invoke(app, ["bulk-score", str(source), "-o", str(tmp_path / "file" / "o.csv")])
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr
