@@ -138,9 +138,14 @@ def run_cli(source: Path, target: Path) -> dict[str, float]:
     if done.returncode != 0:
         raise SystemExit(f"bulk-score failed ({done.returncode}): {done.stderr[-2000:]}")
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    cpu = sum(
+        float(found.group(1))
+        for found in re.finditer(r"(?:User|System) time \(seconds\): ([0-9.]+)", done.stderr)
+    )
     summary = json.loads(done.stdout)
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "rows": summary["rows"],
         "rows_per_second": summary["rows"] / seconds,
         "peak_mb": int(peak.group(1)) / 1024 if peak else float("nan"),
@@ -222,9 +227,8 @@ def main() -> None:
         ("floor A (tuned) + floor B", floors, rows, None),
     ]
     for label, run in (("Parquet in, Parquet out", parquet_run), ("CSV in, CSV out", csv_run)):
-        table.append(
-            (f"`accunode bulk-score`, {label}", run["seconds"], run["rows"], run["peak_mb"])
-        )
+        label = f"`accunode bulk-score`, {label} ({run['cpu_seconds']:.2f} CPU s)"
+        table.append((label, run["seconds"], run["rows"], run["peak_mb"]))
     table.append(
         (
             f"predecessor row loop (sample of {args.sample:,}, extrapolated)",
