@@ -222,3 +222,20 @@ def test_readiness_fails_when_the_database_is_gone(tmp_path) -> None:
 
 def test_error_classes_are_complete() -> None:
     assert all(issubclass(cls, AccuNodeError) for cls in all_error_classes())
+
+
+def test_single_resource_gets_have_etags(client) -> None:
+    account = register(client)
+    headers = account["headers"]
+    for path in ("/users/profile", f"/organizations/{account['org_id']}"):
+        first = client.get(f"{API}{path}", headers=headers)
+        assert first.status_code == 200 and first.headers["ETag"]
+        again = client.get(
+            f"{API}{path}", headers={**headers, "If-None-Match": first.headers["ETag"]}
+        )
+        assert again.status_code == 304 and again.content == b""
+    client.put(f"{API}/users/profile", json={"full_name": "New Name"}, headers=headers)
+    changed = client.get(
+        f"{API}/users/profile", headers={**headers, "If-None-Match": first.headers["ETag"]}
+    )
+    assert changed.status_code == 200

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, BackgroundTasks, Request, status
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import NotFoundError
 from accunode_cli.server import accounts
 from accunode_cli.server.deps import PrincipalDep, SessionDep, StateDep
-from accunode_cli.server.presenters import organization_body
+from accunode_cli.server.presenters import etag_response, organization_body, public_json
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
     InvitationAccept,
@@ -64,12 +64,13 @@ def accept_invitation(body: InvitationAccept, principal: PrincipalDep, session: 
 
 @router.get("/{organization_id}", response_model=OrganizationMembershipPublic)
 def get_organization(
-    organization_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+    organization_id: uuid.UUID, request: Request, principal: PrincipalDep, session: SessionDep
 ) -> Any:
-    """Return an organization you belong to."""
+    """Return an organization you belong to (ETag supported)."""
     membership = _membership(session, organization_id, principal)
     organization = organizations.get_organization(session, organization_id=organization_id)
-    return organization_body(organization, membership.role)
+    body = organization_body(organization, membership.role)
+    return etag_response(request, public_json(OrganizationMembershipPublic, body))
 
 
 @router.get("/{organization_id}/members", response_model=list[MemberPublic])

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from accunode_cli.server.deps import PrincipalDep, SessionDep
-from accunode_cli.server.presenters import organization_body, user_body
+from accunode_cli.server.presenters import (
+    etag_response,
+    organization_body,
+    public_json,
+    user_body,
+)
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
     OrganizationMembershipPublic,
@@ -20,9 +25,9 @@ router = APIRouter(prefix="/users", tags=["users"], responses=ERROR_RESPONSES)
 
 
 @router.get("/profile", response_model=UserPublic)
-def get_profile(principal: PrincipalDep) -> Any:
-    """Return your profile."""
-    return user_body(principal.user)
+def get_profile(principal: PrincipalDep, request: Request) -> Any:
+    """Return your profile (ETag supported)."""
+    return etag_response(request, public_json(UserPublic, user_body(principal.user)))
 
 
 @router.put("/profile", response_model=UserPublic)
