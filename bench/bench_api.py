@@ -247,6 +247,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, in turns; best kept")
+    parser.add_argument("--out", default=str(ROOT / "results" / "api.json"), help="results file")
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -296,8 +297,8 @@ def main() -> None:
     results["api_share_of_bare_rate"] = round(
         api_rate / results["bare_fastapi"]["requests_per_s"], 3
     )
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "api.json").write_text(json.dumps(results, indent=2) + "\n")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 
