@@ -101,7 +101,11 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _database_error(_: Request, exc: Exception) -> JSONResponse:
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import DataError, DBAPIError
+
+    if isinstance(exc, DataError):  # a value the database cannot hold (a NUL byte, say)
+        log.info("value refused by the database", extra={"error_type": type(exc).__name__})
+        return envelope_response(422, "invalid_input", "a value in the request cannot be stored")
 
     if isinstance(exc, DBAPIError) and exc.connection_invalidated or _is_unreachable(exc):
         log.error("database unavailable", extra={"error_type": type(exc).__name__})

@@ -35,7 +35,7 @@ def create_user(session: Session, *, email: str, password_hash: str, full_name: 
     insert_or_conflict(
         session, user, lambda: ConflictError("an account with this email already exists")
     )
-    label = full_name.strip() or user.email
+    label = (full_name.strip() or user.email)[:180]  # the name column holds 200 characters
     organization = Organization(
         name=f"{label} (personal)", personal_for_user_id=user.id, created_by=user.id
     )

@@ -239,3 +239,16 @@ def test_single_resource_gets_have_etags(client) -> None:
         f"{API}/users/profile", headers={**headers, "If-None-Match": first.headers["ETag"]}
     )
     assert changed.status_code == 200
+
+
+def test_values_the_database_cannot_hold_are_422_not_500(client) -> None:
+    long_name = {"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "long enough 1"}
+    created = client.post(f"{API}/auth/register", json={**long_name, "full_name": "x" * 200})
+    assert created.status_code == 201  # the personal organization's name is cut to fit
+    nul = client.post(f"{API}/auth/token", data={"username": "a\x00b", "password": "x"})
+    assert nul.status_code in (401, 422) and _is_envelope(nul.json())
+    headers = register(client)["headers"]
+    company = client.post(
+        f"{API}/companies", json={"symbol": "NUL", "name": "a\x00b"}, headers=headers
+    )
+    assert company.status_code in (201, 422) and company.status_code != 500
