@@ -88,7 +88,9 @@ def _blank(column: Any) -> Any:
     import pyarrow.compute as pc
 
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True)
+        # Empty, or every character a space: no string is copied (trimming would copy them all).
+        blank = pc.or_(pc.equal(pc.binary_length(column), 0), pc.utf8_is_space(column))
+        return pc.fill_null(blank, True)
     return pc.is_null(column)
 
 
