@@ -8,6 +8,7 @@ against the embedded default (SQLite, in-process store) and against PostgreSQL w
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, settings
 from accunode_cli.config import Settings
 from accunode_cli.server import create_app
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = int(os.environ.get("ACCUNODE_FUZZ_EXAMPLES", "12"))  # bounded in make test
 # The schema's "format: email" is wider than what we accept (email-validator refuses reserved
 # domains such as .test), so schema-valid data may rightly be refused with 422.
 EXCLUDED = [schemathesis.checks.positive_data_acceptance]
