@@ -42,9 +42,8 @@ def main() -> None:
     n = 1_000_000
     columns = _columns(annual, n, rng)
     batch = pa.RecordBatch.from_pydict(columns)
-    results: dict[str, object] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-    }
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    results: dict[str, object] = {"machine": f"{machine}, Python {platform.python_version()}"}
     results["annual_1m_numpy_s"] = _best(lambda: annual.score_columns(columns))
     results["annual_1m_arrow_s"] = _best(lambda: annual.score_record_batch(batch))
     results["annual_1m_arrow_to_table_s"] = _best(
