@@ -25,9 +25,7 @@ from accunode_cli.tabular.columns import (
     to_point_decimals,
     uses_decimal_comma,
 )
-from accunode_cli.tabular.fastparse import text_to_numbers
 from accunode_cli.tabular.formats import output_format_for
-from accunode_cli.tabular.outputs import output_columns, ratio_arrays
 from accunode_cli.tabular.rejects import ErrorsWriter, default_errors_path
 from accunode_cli.tabular.sinks import PendingFile, TableSink, reserve_output
 from accunode_cli.tabular.sources import TableSource, open_source
@@ -89,14 +87,12 @@ def _same_file(a: str, b: str | None) -> bool:
 def _prepare_batch(batch: Any, match: ColumnMatch, *, decimal_comma: bool) -> dict[str, Any]:
     import pyarrow as pa
 
-    raw = ratio_arrays(batch, match.columns)
-    for ratio, column in raw.items():
-        if not isinstance(column, pa.Array) or not pa.types.is_string(column.type):
-            continue
-        if decimal_comma:
-            column = to_point_decimals(column)
-        numbers = text_to_numbers(column)
-        raw[ratio] = column if numbers is None else numbers
+    raw = {ratio: batch.column(column) for ratio, column in match.columns.items()}
+    if decimal_comma:
+        raw = {
+            ratio: to_point_decimals(column) if pa.types.is_string(column.type) else column
+            for ratio, column in raw.items()
+        }
     return raw
 
 
@@ -114,9 +110,12 @@ def _score_batch(
     raw = _prepare_batch(batch, match, decimal_comma=decimal_comma)
     scored = model.score_columns(raw, explain=explain)
     summary.add(scored)  # one scoring thread: batches are added one at a time
-    names, arrays = output_columns(scored, explain=explain, dictionary=True)
+    # Dictionary-encoded labels: same values, no per-row strings; the writers take them as
+    # they are and Parquet stores them as plain strings.
+    outputs = scored.to_arrow(explain=explain, dictionary=True)
     table = pa.RecordBatch.from_arrays(
-        list(batch.columns) + arrays, names=list(batch.schema.names) + names
+        list(batch.columns) + [column.combine_chunks() for column in outputs.columns],
+        names=list(batch.schema.names) + list(outputs.schema.names),
     )
     cells = {ratio: batch.column(column) for ratio, column in match.columns.items()}
     return table, scored, cells

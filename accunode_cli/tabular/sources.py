@@ -84,13 +84,14 @@ class TableSource:
 
 
 def _blank(column: Any) -> Any:
+    # No Python scalars go into pyarrow.compute here: converting one imports pandas.
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        # Empty, or every character a space: no string is copied (trimming would copy them all).
-        blank = pc.or_(pc.equal(pc.binary_length(column), 0), pc.utf8_is_space(column))
-        return pc.fill_null(blank, True)
+        # Empty, or every character a space; no string is copied (trimming would copy them).
+        empty = pc.invert(pc.cast(pc.binary_length(column), pa.bool_()))
+        return pc.or_kleene(pc.or_(empty, pc.utf8_is_space(column)), pc.is_null(column))
     return pc.is_null(column)
 
 

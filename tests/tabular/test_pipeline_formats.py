@@ -214,3 +214,12 @@ def test_progress_hears_total_and_rows(tmp_path: Path, sample_data: Path) -> Non
     )
     assert totals == [300]
     assert sum(done) == 300 and len(done) == 5
+
+
+def test_parquet_output_reads_back_as_plain_strings(tmp_path: Path, sample_data: Path) -> None:
+    """Parquet output has string label columns for any reader, not dictionary types."""
+    target = tmp_path / "out.parquet"
+    score_file(BulkRequest(input=str(sample_data / "annual_companies.csv"), output=str(target)))
+    schema = pq.read_schema(target)
+    for name in ("risk_level", "implied_rating", "model_version", "flags", "error"):
+        assert schema.field(name).type == pa.string()
