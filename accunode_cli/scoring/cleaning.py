@@ -30,6 +30,7 @@ __all__ = [
     "CleanColumn",
     "clean_column",
     "apply_floor",
+    "strings_array",
 ]
 
 OK, MISSING, NOT_MEANINGFUL, INVALID = 0, 1, 2, 3
@@ -77,7 +78,7 @@ def _clean_strings(array: Any) -> CleanColumn:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    empty = _strings([""])[0]  # a scalar made without pa.scalar, which would import pandas
+    empty = strings_array([""])[0]  # a scalar made without pa.scalar, which would import pandas
     text = pc.fill_null(array.cast(pa.string()), empty)
     plain_mask = pc.match_substring_regex(text, _PLAIN_DECIMAL)
     plain = _booleans(plain_mask)
@@ -102,8 +103,8 @@ def _clean_text(text: Any) -> CleanColumn:
     text = pc.utf8_trim_whitespace(text)
     text = pc.replace_substring(text, "\u2212", "-")  # the typographic minus sign
     lower = pc.utf8_lower(text)
-    is_missing = pc.is_in(lower, value_set=_strings(MISSING_TOKENS))
-    is_nm = pc.is_in(lower, value_set=_strings(NOT_MEANINGFUL_TOKENS))
+    is_missing = pc.is_in(lower, value_set=strings_array(MISSING_TOKENS))
+    is_nm = pc.is_in(lower, value_set=strings_array(NOT_MEANINGFUL_TOKENS))
 
     number = pc.replace_substring_regex(text, _PARENTHESISED, r"-\1")
     number = pc.utf8_trim_whitespace(pc.replace_substring_regex(number, r"%$", ""))
@@ -186,7 +187,7 @@ def _floats(array: Any) -> np.ndarray:
     return values
 
 
-def _strings(items: Sequence[str]) -> Any:
+def strings_array(items: Sequence[str]) -> Any:
     """Build a pyarrow string array from Python strings.
 
     ``pyarrow.array`` would do, but it imports pandas to inspect its argument, and the
@@ -213,4 +214,4 @@ def _sequence_to_arrow(values: Sequence[Any] | np.ndarray) -> Any:
         for item in items
     ):
         return np.array([np.nan if item is None else item for item in items], dtype=np.float64)
-    return _strings(["" if item is None else str(item) for item in items])
+    return strings_array(["" if item is None else str(item) for item in items])

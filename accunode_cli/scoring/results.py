@@ -142,7 +142,8 @@ class ScoredBatch:
         code = np.zeros(len(self), dtype=np.int32)
         for j in range(len(self.ratio_names)):
             code = code * 4 + self.status[:, j]
-        return pa.DictionaryArray.from_arrays(pa.array(code), _flag_labels(self.ratio_names))
+        indices = _numbers(pa.int32(), code, None)
+        return pa.DictionaryArray.from_arrays(indices, _flag_labels(self.ratio_names))
 
     def to_arrow(self, *, explain: bool = False, dictionary: bool = False) -> Any:
         """Return the output columns as a pyarrow Table (no input columns).
@@ -155,43 +156,79 @@ class ScoredBatch:
         def text(array: Any) -> Any:
             return array if dictionary else array.cast(pa.string())
 
-        unscored = self.risk_codes < 0
+        scored = self.risk_codes >= 0
         columns: dict[str, Any] = {
-            "probability": pa.array(self.probability, mask=unscored),
+            "probability": _numbers(pa.float64(), self.probability, scored),
             "risk_level": text(_labels(self.risk_codes, RISK_LEVELS)),
             "implied_rating": text(_labels(self.rating_codes, RATINGS)),
             "model_version": text(_repeat(self.model_version, len(self))),
             "flags": text(self._flag_codes()),
-            "error": pa.array(self.row_error, type=pa.string()),
+            "error": _texts(self.row_error),
         }
         if explain:
             for j, name in enumerate(self.ratio_names):
-                columns[f"contribution_{name}"] = pa.array(self.contributions[:, j], mask=unscored)
-        return pa.table(columns)
+                values = np.ascontiguousarray(self.contributions[:, j])
+                columns[f"contribution_{name}"] = _numbers(pa.float64(), values, scored)
+        return pa.Table.from_arrays(list(columns.values()), names=list(columns))
+
+
+# Arrays are built from their buffers: pyarrow.array() imports pandas to inspect its argument,
+# which would cost every bulk run and every server process a third of a second.
+
+
+def _numbers(kind: Any, values: np.ndarray, valid: np.ndarray | None) -> Any:
+    """Wrap a numpy array of a fixed-width type as a pyarrow array; ``valid`` marks non-nulls."""
+    import pyarrow as pa
+
+    data = pa.py_buffer(np.ascontiguousarray(values))
+    if valid is None or valid.all():
+        return pa.Array.from_buffers(kind, len(values), [None, data])
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(kind, len(values), [bitmap, data], null_count=int((~valid).sum()))
+
+
+def _texts(values: np.ndarray) -> Any:
+    """Wrap an object array of str or None as a pyarrow string array."""
+    import pyarrow as pa
+
+    valid = np.array([value is not None for value in values], dtype=bool)
+    if not valid.any():
+        return pa.nulls(len(values), pa.string())
+    encoded = [value.encode() if value is not None else b"" for value in values]
+    offsets = np.zeros(len(values) + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum([len(item) for item in encoded])
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    buffers = [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(values), buffers, null_count=int((~valid).sum()))
 
 
 def _labels(codes: np.ndarray, labels: tuple[str, ...]) -> Any:
     import pyarrow as pa
 
-    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, type=pa.string()))
+    indices = _numbers(pa.int32(), codes.astype(np.int32), codes >= 0)
+    return pa.DictionaryArray.from_arrays(indices, _label_array(labels))
+
+
+@functools.lru_cache(maxsize=16)
+def _label_array(labels: tuple[str, ...]) -> Any:
+    from accunode_cli.scoring.cleaning import strings_array
+
+    return strings_array(labels)
 
 
 @functools.lru_cache(maxsize=8)
 def _flag_labels(names: tuple[str, ...]) -> Any:
     """Return the flags text of every combination of statuses, indexed by its base-4 code."""
-    import pyarrow as pa
-
     labels = []
     for code in range(4 ** len(names)):
         digits = [(code // 4 ** (len(names) - 1 - j)) % 4 for j in range(len(names))]
         pairs = zip(names, digits, strict=True)
         labels.append(";".join(f"{n}={STATUS_NAMES[d]}" for n, d in pairs if d != OK))
-    return pa.array(labels, type=pa.string())
+    return _label_array(tuple(labels))
 
 
 def _repeat(text: str, count: int) -> Any:
     import pyarrow as pa
 
-    indices = pa.array(np.zeros(count, dtype=np.int32))
-    return pa.DictionaryArray.from_arrays(indices, pa.array([text], type=pa.string()))
+    indices = _numbers(pa.int32(), np.zeros(count, dtype=np.int32), None)
+    return pa.DictionaryArray.from_arrays(indices, _label_array((text,)))
