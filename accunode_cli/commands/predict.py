@@ -41,14 +41,9 @@ Quarter = Annotated[
 
 
 def _quarter(value: str | None) -> str | None:
-    if value is None:
-        return None
-    from accunode_cli.errors import UsageError
+    from accunode_cli.scoring import normalise_quarter
 
-    text = value.strip().upper().removeprefix("Q")
-    if text not in {"1", "2", "3", "4"}:
-        raise UsageError(f"--reporting-quarter must be 1-4 or Q1-Q4, not {value!r}")
-    return f"Q{text}"
+    return None if value is None else normalise_quarter(value)
 
 
 def _score(kind: str, ratios: dict[str, str | None], company: dict[str, Any], **kw: Any) -> None:

@@ -15,6 +15,8 @@ __all__ = [
     "ratio_specs",
     "ratio_names",
     "fold_column_name",
+    "QUARTERS",
+    "normalise_quarter",
 ]
 
 Kind = Literal["annual", "quarterly"]
@@ -82,6 +84,23 @@ def ratio_specs(kind: str) -> tuple[RatioSpec, ...]:
 def ratio_names(kind: str) -> tuple[str, ...]:
     """Return the column names of a model kind's ratios, in model order."""
     return tuple(spec.name for spec in ratio_specs(kind))
+
+
+QUARTERS: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")
+
+
+def normalise_quarter(value: str | int) -> str:
+    """Return Q1..Q4 for 1, "1", "q1" or " Q1 "; anything else raises InputError."""
+    from accunode_cli.errors import InputError
+
+    text = str(value).strip().upper()
+    text = text if text.startswith("Q") else f"Q{text}"
+    if isinstance(value, bool) or text not in QUARTERS:
+        raise InputError(
+            f"reporting_quarter must be one of Q1..Q4 (or 1..4), not {value!r}",
+            details={"field": "reporting_quarter"},
+        )
+    return text
 
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
+from accunode_cli.scoring.ratios import QUARTERS
 from accunode_cli.storage.db import Base, JSONType, UTCDateTime, new_id, utcnow
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
 ]
 
 ROLES = ("viewer", "analyst", "admin", "owner")  # in rising order of power
-QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 _ROLE_CHECK = "role IN ('viewer', 'analyst', 'admin', 'owner')"
 
 

@@ -12,15 +12,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accunode_cli.errors import ConflictError, InputError
-from accunode_cli.scoring import PDModel, ratio_names
+from accunode_cli.scoring import PDModel, normalise_quarter, ratio_names
 from accunode_cli.storage.common import Page, get_scoped, insert_unless_exists, order_by, paginate
-from accunode_cli.storage.models import QUARTERS, AnnualPrediction, Company, QuarterlyPrediction
+from accunode_cli.storage.models import AnnualPrediction, Company, QuarterlyPrediction
 
 __all__ = [
     "PREDICTION_CLASSES",
     "PREDICTION_SORTS",
     "Prediction",
-    "normalise_quarter",
     "record_prediction",
     "get_prediction",
     "list_predictions",
@@ -36,18 +35,6 @@ PREDICTION_CLASSES: dict[str, type[AnnualPrediction] | type[QuarterlyPrediction]
     "quarterly": QuarterlyPrediction,
 }
 PREDICTION_SORTS = ("created_at", "updated_at", "reporting_year", "probability", "risk_level")
-
-
-def normalise_quarter(value: str | int) -> str:
-    """Return Q1..Q4 for 1, "1", "q1" or "Q1"; anything else raises InputError."""
-    text = str(value).strip().upper()
-    text = text if text.startswith("Q") else f"Q{text}"
-    if text not in QUARTERS:
-        raise InputError(
-            f"reporting_quarter must be one of Q1..Q4 (or 1..4), not {value!r}",
-            details={"field": "reporting_quarter"},
-        )
-    return text
 
 
 def _scored_fields(model: PDModel, ratios: Mapping[str, float | None]) -> dict[str, Any]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from accunode_cli.errors import InputError
 from accunode_cli.scoring import (
     RATINGS,
     fold_column_name,
     implied_rating_for,
+    normalise_quarter,
     ratio_names,
     ratio_specs,
     risk_level_for,
@@ -65,3 +67,14 @@ def test_implied_ratings_follow_long_run_default_rates() -> None:
     assert [
         implied_rating_for(p) for p in (0.0, 0.0002, 0.0005, 0.0014, 0.0056, 0.0293, 0.2612)
     ] == list(RATINGS)
+
+
+@pytest.mark.parametrize(("value", "quarter"), [(1, "Q1"), ("2", "Q2"), ("q3", "Q3"), (" Q4 ", "Q4")])
+def test_quarters_normalise_to_one_spelling(value: str | int, quarter: str) -> None:
+    assert normalise_quarter(value) == quarter
+
+
+@pytest.mark.parametrize("value", [0, 5, "Q5", "first", "", True])
+def test_other_quarters_are_refused(value: object) -> None:
+    with pytest.raises(InputError, match="reporting_quarter"):
+        normalise_quarter(value)  # type: ignore[arg-type]

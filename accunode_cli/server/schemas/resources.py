@@ -161,7 +161,7 @@ class QuarterlyPredictionCreate(QuarterlyRatios, _CompanyRef):
     @field_validator("reporting_quarter", mode="before")
     @classmethod
     def _quarter(cls, value: Any) -> str:
-        from accunode_cli.storage.predictions import normalise_quarter
+        from accunode_cli.scoring import normalise_quarter
 
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ValueError("reporting_quarter must be Q1..Q4 or 1..4")
