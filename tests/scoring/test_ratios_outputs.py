@@ -69,7 +69,9 @@ def test_implied_ratings_follow_long_run_default_rates() -> None:
     ] == list(RATINGS)
 
 
-@pytest.mark.parametrize(("value", "quarter"), [(1, "Q1"), ("2", "Q2"), ("q3", "Q3"), (" Q4 ", "Q4")])
+@pytest.mark.parametrize(
+    ("value", "quarter"), [(1, "Q1"), ("2", "Q2"), ("q3", "Q3"), (" Q4 ", "Q4")]
+)
 def test_quarters_normalise_to_one_spelling(value: str | int, quarter: str) -> None:
     assert normalise_quarter(value) == quarter
 
