@@ -143,7 +143,7 @@ class PDModel:
             log_odds = log_odds + contributions[:, j]  # one fixed order: batch and row agree
         return log_odds, contributions, status
 
-    def score_columns(self, columns: Mapping[str, Any], *, explain: bool = False) -> ScoredBatch:
+    def score_columns(self, columns: Mapping[str, Any]) -> ScoredBatch:
         """Clean and score raw columns keyed by ratio name; an absent ratio is all missing."""
         lengths = {len(column) for column in columns.values()}
         if len(lengths) > 1:
@@ -158,7 +158,7 @@ class PDModel:
         log_odds, contributions, status = self.score_clean(cleaned)
         return ScoredBatch.build(self, log_odds, contributions, status, columns)
 
-    def score_record_batch(self, batch: Any, *, explain: bool = False) -> ScoredBatch:
+    def score_record_batch(self, batch: Any) -> ScoredBatch:
         """Score a pyarrow RecordBatch (or Table) whose columns carry the ratio names."""
         names = set(batch.schema.names)
         return self.score_columns(

@@ -108,7 +108,7 @@ def _score_batch(
     import pyarrow as pa
 
     raw = _prepare_batch(batch, match, decimal_comma=decimal_comma)
-    scored = model.score_columns(raw, explain=explain)
+    scored = model.score_columns(raw)
     summary.add(scored)  # one scoring thread: batches are added one at a time
     # Dictionary-encoded labels: same values, no per-row strings; the writers take them as
     # they are and Parquet stores them as plain strings.
