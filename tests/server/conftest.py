@@ -17,10 +17,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "storage"))
 
 from api_helpers import TEST_SECRET, TestClient, annual_body, login, quarterly_body, register  # noqa: E402
-from dbservers import (  # noqa: E402
+from dbservers import (  # noqa: E402, F401  (pg_url is a shared fixture)
     REDIS_URL,
-    create_pg_database,
-    drop_pg_database,
+    pg_url,
     truncate_all,
     unavailable,
 )
@@ -28,18 +27,6 @@ from dbservers import (  # noqa: E402
 from accunode_cli.config import Settings  # noqa: E402
 from accunode_cli.server import create_app  # noqa: E402
 from accunode_cli.storage.db import make_engine  # noqa: E402
-from accunode_cli.storage.migrate import upgrade_database  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A migrated PostgreSQL database for the session (emptied before each test)."""
-    url = create_pg_database()
-    engine = make_engine(url)
-    upgrade_database(engine)
-    engine.dispose()
-    yield url
-    drop_pg_database(url)
 
 
 def _redis_ok() -> None:

@@ -5,25 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from dbservers import create_pg_database, drop_pg_database, truncate_all
+from dbservers import pg_url, truncate_all  # noqa: F401  (pg_url is a shared fixture)
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from accunode_cli.storage.db import make_engine, make_session_factory
 from accunode_cli.storage.migrate import upgrade_database
 
-__all__ = ["create_pg_database", "drop_pg_database"]
+__all__ = ["pg_url"]
 
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A migrated PostgreSQL database shared by the session (emptied before each test)."""
-    url = create_pg_database()
-    engine = make_engine(url)
-    upgrade_database(engine)
-    engine.dispose()
-    yield url
-    drop_pg_database(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

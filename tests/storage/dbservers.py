@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -57,3 +58,17 @@ def truncate_all(engine: Engine) -> None:
     names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A migrated PostgreSQL database shared by the session (emptied before each test)."""
+    from accunode_cli.storage.db import make_engine
+    from accunode_cli.storage.migrate import upgrade_database
+
+    url = create_pg_database()
+    engine = make_engine(url)
+    upgrade_database(engine)
+    engine.dispose()
+    yield url
+    drop_pg_database(url)
