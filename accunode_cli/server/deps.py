@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session
 from accunode_cli.errors import AuthError, NotFoundError, PermissionDeniedError, RateLimitedError
 from accunode_cli.server.security import AccessClaims, client_ip, decode_access_token
 from accunode_cli.server.state import AppState
-from accunode_cli.storage.models import Membership, User
+from accunode_cli.storage.kv import HitResult
+from accunode_cli.storage.models import User
+from accunode_cli.storage.organizations import Access, role_rank
 
 __all__ = [
     "StateDep",
@@ -31,10 +34,13 @@ __all__ = [
     "get_tenant",
     "require_role",
     "ensure_role",
+    "has_role",
     "WriterDep",
     "limit_client",
     "request_client_ip",
 ]
+
+T = TypeVar("T")
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -65,24 +71,43 @@ async def request_client_ip(request: Request, state: StateDep) -> str:
     return client_ip(peer, forwarded, state.settings.trusted_proxies)
 
 
-def limit_client(state: StateDep, ip: Annotated[str, Depends(request_client_ip)]) -> None:
-    """Rate-limit an unauthenticated request by client address (get_claims does the rest)."""
+async def _hit(state: AppState, counters: list[str], flags: list[str]) -> HitResult:
+    """Count the request on its rate-limit counters and check its revocation flags.
+
+    On Redis, concurrent requests share one pipelined round trip (``state.hits``); the
+    in-process store needs no I/O and is called directly.
+    """
+    if state.hits is None:
+        return state.store.hit_many([(counters, flags)], 60)[0]
+    return await state.hits.submit((counters, flags))
+
+
+def _check_limits(state: AppState, counts: list[tuple[int, int]]) -> None:
     limit = state.settings.rate_limit_per_minute
-    [(count, reset)], _ = state.store.hit([f"rl:ip:{ip}"], 60, [])
-    if count > limit:
-        raise RateLimitedError(
-            "too many requests; slow down", details={"retry_after": reset, "limit": limit}
-        )
+    for count, reset in counts:
+        if count > limit:
+            raise RateLimitedError(
+                "too many requests; slow down", details={"retry_after": reset, "limit": limit}
+            )
 
 
-def get_claims(
-    state: StateDep,
-    ip: Annotated[str, Depends(request_client_ip)],
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> AccessClaims:
-    """Rate-limit by client and user, and verify the bearer token and its revocation.
+async def limit_client(state: StateDep, ip: Annotated[str, Depends(request_client_ip)]) -> None:
+    """Rate-limit an unauthenticated request by client address (get_claims does the rest)."""
+    counts, _ = await _hit(state, [f"rl:ip:{ip}"], [])
+    _check_limits(state, counts)
 
-    The client and user counters and the revocation flags cost one Redis round trip.
+
+async def _authenticate(
+    state: AppState,
+    ip: str,
+    token: str | None,
+    alongside: Callable[[AccessClaims], Awaitable[T]] | None = None,
+) -> tuple[AccessClaims, T | None]:
+    """Rate-limit by client and user, verify the bearer token and check its revocation.
+
+    The client and user counters and the revocation flags cost one Redis round trip. When
+    ``alongside`` is given (the tenant's membership read), it runs at the same time for a
+    well-formed token, and its result counts only once the token has passed every check.
     """
     settings = state.settings
     claims: AccessClaims | None = None
@@ -102,31 +127,46 @@ def get_claims(
     if claims is not None:
         counters.append(f"rl:user:{claims.user_id}")
         flags = [f"revoked:jti:{claims.jti}", f"revoked:sid:{claims.session_id}"]
-    counts, revoked = state.store.hit(counters, 60, flags)
-    limit = settings.rate_limit_per_minute
-    for count, reset in counts:
-        if count > limit:
-            raise RateLimitedError(
-                "too many requests; slow down", details={"retry_after": reset, "limit": limit}
-            )
+    extra: T | BaseException | None = None
+    if claims is not None and alongside is not None:
+        hit, extra = await asyncio.gather(
+            _hit(state, counters, flags), alongside(claims), return_exceptions=True
+        )
+        if isinstance(hit, BaseException):
+            raise hit
+        counts, revoked = hit
+    else:
+        counts, revoked = await _hit(state, counters, flags)
+    _check_limits(state, counts)
     if problem is not None:
         raise problem
     if claims is None:
         raise AuthError("not authenticated: send Authorization: Bearer <access_token>")
     if revoked:
         raise AuthError("the access token has been revoked")
+    if isinstance(extra, BaseException):
+        raise extra
+    return claims, extra
+
+
+async def get_claims(
+    state: StateDep,
+    ip: Annotated[str, Depends(request_client_ip)],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> AccessClaims:
+    """Return the verified claims of the bearer token (rate-limited, not revoked)."""
+    claims, _ = await _authenticate(state, ip, token)
     return claims
 
 
 ClaimsDep = Annotated[AccessClaims, Depends(get_claims)]
 
 
-def _check_user(user: User | None, claims: AccessClaims) -> User:
+def _check_user(user: User | Access | None, claims: AccessClaims) -> None:
     if user is None or not user.is_active:
         raise AuthError("the access token is invalid or expired")
     if user.tokens_valid_after and claims.issued_at < user.tokens_valid_after.timestamp():
         raise AuthError("the access token was issued before a password change")
-    return user
 
 
 @dataclass(frozen=True)
@@ -139,7 +179,10 @@ class Principal:
 
 def get_principal(claims: ClaimsDep, session: SessionDep) -> Principal:
     """Return the authenticated, active user of the bearer token."""
-    return Principal(user=_check_user(session.get(User, claims.user_id), claims), claims=claims)
+    user = session.get(User, claims.user_id)
+    _check_user(user, claims)
+    assert user is not None
+    return Principal(user=user, claims=claims)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -147,16 +190,17 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 @dataclass(frozen=True)
 class Tenant:
-    """The organization a request acts in and the caller's membership there."""
+    """The organization a request acts in, the caller and their role there."""
 
     organization_id: uuid.UUID
-    membership: Membership
-    user: User
+    user_id: uuid.UUID
+    role: str
 
 
-def get_tenant(
-    claims: ClaimsDep,
-    session: SessionDep,
+async def get_tenant(
+    state: StateDep,
+    ip: Annotated[str, Depends(request_client_ip)],
+    token: Annotated[str | None, Depends(oauth2_scheme)],
     organization_id: Annotated[
         uuid.UUID | None,
         Header(
@@ -165,19 +209,28 @@ def get_tenant(
         ),
     ] = None,
 ) -> Tenant:
-    """Resolve the request's organization and check the caller belongs to it (else 404)."""
-    from accunode_cli.storage import organizations
+    """Authenticate, resolve the request's organization and check the caller belongs to it.
 
-    user, membership = organizations.get_user_with_membership(
-        session, user_id=claims.user_id, organization_id=organization_id
-    )
-    user = _check_user(user, claims)
-    if membership is None:
+    An organization the caller is not a member of answers 404. The membership read runs
+    alongside the Redis checks, and concurrent requests share it (``state.access``).
+    """
+
+    def read_access(claims: AccessClaims) -> Awaitable[Access | None]:
+        return state.access.submit((claims.user_id, organization_id))
+
+    claims, access = await _authenticate(state, ip, token, read_access)
+    _check_user(access, claims)
+    if access is None or access.organization_id is None or access.role is None:
         raise NotFoundError("organization not found", details={"id": str(organization_id)})
-    return Tenant(organization_id=membership.organization_id, membership=membership, user=user)
+    return Tenant(organization_id=access.organization_id, user_id=claims.user_id, role=access.role)
 
 
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
+
+
+def has_role(tenant: Tenant, minimum: str) -> bool:
+    """Return whether the caller's role is at least ``minimum``."""
+    return role_rank(tenant.role) >= role_rank(minimum)
 
 
 def ensure_role(tenant: Tenant, minimum: str) -> None:
@@ -185,19 +238,16 @@ def ensure_role(tenant: Tenant, minimum: str) -> None:
 
     Routes on an id call this after looking the row up, so another tenant's id answers 404.
     """
-    from accunode_cli.storage.organizations import role_rank
-
-    if role_rank(tenant.membership.role) < role_rank(minimum):
+    if not has_role(tenant, minimum):
         raise PermissionDeniedError(
-            f"this action needs the {minimum} role or higher",
-            details={"role": tenant.membership.role},
+            f"this action needs the {minimum} role or higher", details={"role": tenant.role}
         )
 
 
-def require_role(minimum: str) -> Callable[[Tenant], Tenant]:
+def require_role(minimum: str) -> Callable[[Tenant], Awaitable[Tenant]]:
     """Return a dependency that lets through members with at least ``minimum``."""
 
-    def check(tenant: TenantDep) -> Tenant:
+    async def check(tenant: TenantDep) -> Tenant:  # no I/O: no thread hop
         ensure_role(tenant, minimum)
         return tenant
 

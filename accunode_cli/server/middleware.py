@@ -60,9 +60,9 @@ class RequestContextMiddleware:
     def _is_https(self, scope: Scope, peer: str | None) -> bool:
         if scope.get("scheme") == "https":
             return True
-        forwarded = _header(scope, b"x-forwarded-proto")
-        trusted = client_ip(peer, "203.0.113.1", self.trusted_proxies) != peer
-        return forwarded == "https" and trusted
+        if _header(scope, b"x-forwarded-proto") != "https":
+            return False
+        return client_ip(peer, "203.0.113.1", self.trusted_proxies) != peer  # a trusted proxy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,19 +87,23 @@ class RequestContextMiddleware:
                 return
             await self._run(scope, receive, send, extra_headers, status)
         finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "status": status["code"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "client_ip": client_ip(
-                        peer, _header(scope, b"x-forwarded-for"), self.trusted_proxies
-                    ),
-                },
-            )
+            if log.isEnabledFor(logging.INFO):
+                self._log(scope, peer, status["code"], started)
             request_id_var.reset(token)
+
+    def _log(self, scope: Scope, peer: str | None, code: int, started: float) -> None:
+        log.info(
+            "request",
+            extra={
+                "method": scope.get("method"),
+                "path": scope.get("path"),
+                "status": code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "client_ip": client_ip(
+                    peer, _header(scope, b"x-forwarded-for"), self.trusted_proxies
+                ),
+            },
+        )
 
     def _too_large(self) -> str:
         return f"the request body is larger than {self.max_body_bytes} bytes"

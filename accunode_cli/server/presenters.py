@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request, Response
@@ -30,29 +31,37 @@ __all__ = [
 CACHE_SECONDS = 60  # short: a cache entry that outlives a Redis outage is soon gone
 
 
+_PREDICTION_FIELDS = (
+    "id",
+    "company_id",
+    "reporting_year",
+    "probability",
+    "log_odds",
+    "risk_level",
+    "implied_rating",
+    "contributions",
+    "flags",
+    "model_version",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
+
+
 def prediction_body(row: Any, kind: str) -> dict[str, Any]:
-    """Return the public fields of an annual or quarterly prediction."""
-    body = {
-        "id": row.id,
-        "company_id": row.company_id,
-        "company_symbol": row.company.symbol,
-        "company_name": row.company.name,
-        "reporting_year": row.reporting_year,
-        "probability": row.probability,
-        "log_odds": row.log_odds,
-        "risk_level": row.risk_level,
-        "implied_rating": row.implied_rating,
-        "contributions": row.contributions,
-        "flags": row.flags,
-        "model_version": row.model_version,
-        "created_by": row.created_by,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
-    if kind == "quarterly":
-        body["reporting_quarter"] = row.reporting_quarter
-    for name in ratio_names(kind):
-        body[name] = getattr(row, name)
+    """Return the public fields of an annual or quarterly prediction.
+
+    ``row`` is an ORM row, or the mapping of columns that ``record_predictions`` returns
+    (with ``company_symbol`` and ``company_name``).
+    """
+    names = _PREDICTION_FIELDS + (("reporting_quarter",) if kind == "quarterly" else ())
+    names += tuple(ratio_names(kind))
+    if isinstance(row, Mapping):
+        body = {name: row[name] for name in names}
+        body["company_symbol"], body["company_name"] = row["company_symbol"], row["company_name"]
+    else:
+        body = {name: getattr(row, name) for name in names}
+        body["company_symbol"], body["company_name"] = row.company.symbol, row.company.name
     return jsonable_encoder(body)
 
 

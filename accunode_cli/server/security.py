@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,7 +79,20 @@ def create_access_token(
 
 
 def decode_access_token(token: str, *, secret: str, issuer: str, audience: str) -> AccessClaims:
-    """Verify signature, algorithm, expiry, issuer and audience; raise AuthError otherwise."""
+    """Verify signature, algorithm, expiry, issuer and audience; raise AuthError otherwise.
+
+    A token verified once is remembered (the same string with the same key always verifies
+    the same way), so a client's repeated requests cost a dictionary lookup and the expiry
+    check, not an HMAC and a JSON parse each.
+    """
+    claims = _verified_access_claims(token, secret, issuer, audience)
+    if claims.expires_at <= time.time():
+        raise AuthError("the access token is invalid or expired")
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified_access_claims(token: str, secret: str, issuer: str, audience: str) -> AccessClaims:
     try:
         claims = jwt.decode(
             token,
@@ -133,11 +148,16 @@ def decode_purpose_token(token: str, *, purpose: str, secret: str, issuer: str) 
 
 
 def _is_trusted(address: str, trusted: list[str]) -> bool:
+    return bool(trusted) and _is_in_networks(address, tuple(trusted))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_in_networks(address: str, networks: tuple[str, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    for entry in trusted:
+    for entry in networks:
         try:
             if ip in ipaddress.ip_network(entry, strict=False):
                 return True

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accunode_cli.config import Settings
 from accunode_cli.errors import AccuNodeError, ModelError
-from accunode_cli.storage.kv import KeyValueStore
+from accunode_cli.server.batching import Coalescer
+from accunode_cli.storage.kv import HitRequest, HitResult, KeyValueStore, RedisStore
+from accunode_cli.storage.organizations import Access
+from accunode_cli.storage.predictions import PredictionRequest
 
-__all__ = ["AppState", "build_state"]
+__all__ = ["AppState", "build_state", "in_transactions"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 log = logging.getLogger("accunode.server")
 
@@ -30,11 +39,68 @@ class AppState:
     jwt_secret: str
     dummy_password_hash: str
     model_errors: dict[str, str] = field(default_factory=dict)
+    # Coalescers: concurrent requests share one round trip (see server/batching.py).
+    access: Coalescer[tuple[Any, Any], Access | None] = field(init=False)
+    hits: Coalescer[HitRequest, HitResult] | None = field(init=False)
+    writers: dict[str, Coalescer[PredictionRequest, dict[str, Any]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        from accunode_cli.storage import organizations, predictions
+
+        self.access = Coalescer(partial(in_transactions, self.sessions, organizations.get_access))
+        # The in-process store answers without I/O: no batching, no thread hop.
+        self.hits = (
+            Coalescer(partial(self.store.hit_many, window_seconds=60))
+            if isinstance(self.store, RedisStore)
+            else None
+        )
+        self.writers = {
+            kind: Coalescer(
+                partial(
+                    in_transactions,
+                    self.sessions,
+                    partial(_record, predictions.record_predictions, kind, model),
+                ),
+                concurrency=2,  # one batch is prepared while the other waits on its commit
+            )
+            for kind, model in self.models.items()
+        }
 
     def close(self) -> None:
         """Release connections."""
         self.store.close()
         self.engine.dispose()
+
+
+def _record(record: Callable[..., Any], kind: str, model: Any, session: Session, items: Any) -> Any:
+    return record(session, kind=kind, model=model, requests=items)
+
+
+def in_transactions(
+    sessions: sessionmaker[Session],
+    work: Callable[[Session, list[T]], Sequence[R | BaseException]],
+    items: list[T],
+) -> Sequence[R | BaseException]:
+    """Run ``work`` on a batch in one transaction; if the database refuses it, item by item.
+
+    A statement that fails for one request's data (a value the database cannot hold, say)
+    must not fail the others batched with it: the batch is retried one item per transaction,
+    and only the items that fail again report their error.
+    """
+    try:
+        with sessions() as session, session.begin():
+            return work(session, items)
+    except SQLAlchemyError:
+        if len(items) == 1:
+            raise
+    results: list[R | BaseException] = []
+    for item in items:
+        try:
+            with sessions() as session, session.begin():
+                results.extend(work(session, [item]))
+        except SQLAlchemyError as exc:
+            results.append(exc)
+    return results
 
 
 def _load_models(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:

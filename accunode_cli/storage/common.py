@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, Table, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,8 @@ __all__ = [
     "order_by",
     "insert_or_conflict",
     "insert_unless_exists",
+    "dialect_insert",
+    "insert_many_unless_exist",
     "MAX_PAGE_SIZE",
 ]
 
@@ -80,6 +83,17 @@ def insert_or_conflict(session: Session, row: T, on_conflict: Callable[[], Excep
     return row
 
 
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """Return the database's ``insert`` construct, the one with ``on_conflict_do_nothing``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    inserts: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if dialect not in inserts:  # pragma: no cover - only the two supported backends
+        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+    return inserts[dialect]
+
+
 def insert_unless_exists(
     session: Session, model: type[T], values: dict[str, Any], conflict_columns: Sequence[str]
 ) -> T | None:
@@ -88,13 +102,7 @@ def insert_unless_exists(
     One statement and no savepoint: two racing inserts of the same key cannot both succeed,
     and the loser learns it without an exception poisoning the transaction.
     """
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = session.get_bind().dialect.name
-    inserts: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-    if dialect not in inserts:  # pragma: no cover - only the two supported backends
-        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    insert = inserts[dialect]
+    insert = dialect_insert(session)
     statement = (
         insert(model)
         .values(**values)
@@ -102,3 +110,51 @@ def insert_unless_exists(
         .returning(model)
     )
     return session.scalars(statement).first()
+
+
+def insert_many_unless_exist(
+    session: Session,
+    model: type,
+    rows: Sequence[Mapping[str, Any]],
+    conflict_columns: Sequence[str],
+    returning: Sequence[str],
+) -> Sequence[Row[Any]]:
+    """Insert many rows with ON CONFLICT DO NOTHING; return ``returning`` of the rows inserted.
+
+    Every row gives the same columns, and should give the key: rows that conflict (with a
+    stored row or an earlier one of the list) are skipped and absent from the result. On
+    PostgreSQL the rows travel as one array per column through ``unnest``: a short statement
+    whose text does not depend on the number of rows, so it is parsed and prepared once, not
+    once per batch size as a multi-row VALUES list would be. SQLite takes the VALUES list.
+    """
+    if not rows:
+        return []
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    names = tuple(rows[0])
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = _unnest_insert(table, names, tuple(conflict_columns), tuple(returning))
+        return session.execute(
+            statement, {name: [row[name] for row in rows] for name in names}
+        ).all()
+    insert = dialect_insert(session)(table)
+    returned = insert.on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(
+        *(table.c[name] for name in returning)
+    )
+    return session.execute(returned, list(rows)).all()
+
+
+@functools.lru_cache(maxsize=64)
+def _unnest_insert(
+    table: Table, names: tuple[str, ...], conflict: tuple[str, ...], returning: tuple[str, ...]
+) -> Any:
+    from sqlalchemy.dialects import postgresql
+
+    arrays = [bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in names]
+    rows = select(func.unnest(*arrays).table_valued(*names).render_derived())
+    return (
+        postgresql.insert(table)
+        .from_select(list(names), rows)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(*(table.c[name] for name in returning))
+    )

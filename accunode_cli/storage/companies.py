@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accunode_cli.errors import ConflictError
-from accunode_cli.storage.common import Page, get_scoped, insert_unless_exists, order_by, paginate
+from accunode_cli.errors import ConflictError, NotFoundError
+from accunode_cli.storage.common import (
+    Page,
+    get_scoped,
+    insert_many_unless_exist,
+    insert_unless_exists,
+    order_by,
+    paginate,
+)
+from accunode_cli.storage.db import new_id, utcnow
 from accunode_cli.storage.models import Company
 
 __all__ = [
@@ -21,7 +31,9 @@ __all__ = [
     "get_company",
     "update_company",
     "delete_company",
-    "get_or_create_company",
+    "CompanyRef",
+    "CompanyIdentity",
+    "resolve_companies",
 ]
 
 COMPANY_SORTS = ("symbol", "name", "sector", "market_cap", "created_at", "updated_at")
@@ -115,36 +127,102 @@ def delete_company(session: Session, *, organization_id: uuid.UUID, company_id: 
     session.flush()
 
 
-def get_or_create_company(
-    session: Session,
-    *,
-    organization_id: uuid.UUID,
-    symbol: str,
-    name: str | None,
-    sector: str | None = None,
-    market_cap: float | None = None,
-    created_by: uuid.UUID | None = None,
-) -> Company:
-    """Return the organization's company with this symbol, creating it on first use (race-safe)."""
-    normalised = normalise_symbol(symbol)
-    query = select(Company).where(
-        Company.organization_id == organization_id, Company.symbol == normalised
-    )
-    existing = session.scalar(query)
-    if existing is not None:
-        return existing
-    try:
-        return create_company(
+@dataclass(frozen=True)
+class CompanyRef:
+    """Which company a request means: its id, or a symbol created on first use."""
+
+    organization_id: uuid.UUID
+    company_id: uuid.UUID | None = None
+    symbol: str | None = None
+    name: str | None = None
+    sector: str | None = None
+    market_cap: float | None = None
+    created_by: uuid.UUID | None = None
+
+
+class CompanyIdentity(NamedTuple):
+    """The columns of a company that a prediction shows."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    symbol: str
+    name: str
+
+
+_IDENTITY = (Company.id, Company.organization_id, Company.symbol, Company.name)
+
+
+def resolve_companies(
+    session: Session, refs: Sequence[CompanyRef]
+) -> list[CompanyIdentity | NotFoundError]:
+    """Find the companies of many requests, creating those named by a new symbol (race-safe).
+
+    An id of another organization (or of no company) is a NotFoundError for that request
+    only. However many requests there are, this takes at most four statements: the ids, the
+    symbols, one insert of the new symbols, and a re-read of any that a concurrent
+    transaction inserted first.
+    """
+    by_id: dict[uuid.UUID, CompanyIdentity] = {}
+    ids = {ref.company_id for ref in refs if ref.company_id is not None}
+    if ids:
+        rows = session.execute(select(*_IDENTITY).where(Company.id.in_(ids)))
+        by_id = {row.id: CompanyIdentity._make(row) for row in rows}
+    wanted: dict[tuple[uuid.UUID, str], CompanyRef] = {}
+    for ref in refs:
+        if ref.company_id is None and ref.symbol is not None:
+            wanted.setdefault((ref.organization_id, normalise_symbol(ref.symbol)), ref)
+    by_symbol = _companies_by_symbol(session, list(wanted))
+    missing = [key for key in wanted if key not in by_symbol]
+    if missing:
+        now = utcnow()
+        new = [
+            {
+                "id": new_id(),
+                "organization_id": organization_id,
+                "symbol": symbol,
+                "name": (wanted[organization_id, symbol].name or symbol).strip() or symbol,
+                "sector": wanted[organization_id, symbol].sector,
+                "market_cap": wanted[organization_id, symbol].market_cap,
+                "created_by": wanted[organization_id, symbol].created_by,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for organization_id, symbol in missing
+        ]
+        inserted = insert_many_unless_exist(
             session,
-            organization_id=organization_id,
-            symbol=normalised,
-            name=name or normalised,
-            sector=sector,
-            market_cap=market_cap,
-            created_by=created_by,
+            Company,
+            new,
+            ["organization_id", "symbol"],
+            [column.key for column in _IDENTITY],
         )
-    except ConflictError:  # another request created it between our read and our insert
-        found = session.scalar(query)
-        if found is None:
-            raise
-        return found
+        for row in inserted:
+            by_symbol[row.organization_id, row.symbol] = CompanyIdentity._make(row)
+        raced = [key for key in missing if key not in by_symbol]
+        by_symbol.update(_companies_by_symbol(session, raced))
+    results: list[CompanyIdentity | NotFoundError] = []
+    for ref in refs:
+        if ref.company_id is not None:
+            company = by_id.get(ref.company_id)
+            if company is None or company.organization_id != ref.organization_id:
+                results.append(
+                    NotFoundError("company not found", details={"id": str(ref.company_id)})
+                )
+                continue
+            results.append(company)
+        elif ref.symbol is not None:
+            results.append(by_symbol[ref.organization_id, normalise_symbol(ref.symbol)])
+        else:
+            raise ValueError("a company reference needs a company id or a symbol")
+    return results
+
+
+def _companies_by_symbol(
+    session: Session, keys: Sequence[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], CompanyIdentity]:
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(*_IDENTITY).where(tuple_(Company.organization_id, Company.symbol).in_(keys))
+    )
+    return {(row.organization_id, row.symbol): CompanyIdentity._make(row) for row in rows}

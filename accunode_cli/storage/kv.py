@@ -10,10 +10,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "make_store"]
+__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "make_store", "HitRequest", "HitResult"]
+
+HitRequest = tuple[Sequence[str], Sequence[str]]
+"""One request's counters to count a hit on, and the flags to check."""
+HitResult = tuple[list[tuple[int, int]], bool]
+"""Each counter's (count, seconds until reset), and whether any flag is set."""
 
 log = logging.getLogger("accunode.storage.kv")
 
@@ -29,10 +35,8 @@ class KeyValueStore(Protocol):
         """Return the current window's count of ``key`` (0 when none)."""
         ...
 
-    def hit(
-        self, counters: Sequence[str], window_seconds: int, flags: Sequence[str]
-    ) -> tuple[list[tuple[int, int]], bool]:
-        """Count one hit on each counter and check the flags, in one round trip."""
+    def hit_many(self, requests: Sequence[HitRequest], window_seconds: int) -> list[HitResult]:
+        """Count each request's hits and check its flags; many requests in one round trip."""
         ...
 
     def set_flag(self, key: str, ttl_seconds: int) -> None:
@@ -94,11 +98,14 @@ class MemoryStore:
             self._values[key] = (count, item[1])
             return count, max(1, int(item[1] - now + 0.999))
 
-    def hit(
-        self, counters: Sequence[str], window_seconds: int, flags: Sequence[str]
-    ) -> tuple[list[tuple[int, int]], bool]:
-        counts = [self.incr_window(key, window_seconds) for key in counters]
-        return counts, bool(flags) and self.any_flag(*flags)
+    def hit_many(self, requests: Sequence[HitRequest], window_seconds: int) -> list[HitResult]:
+        return [
+            (
+                [self.incr_window(key, window_seconds) for key in counters],
+                bool(flags) and self.any_flag(*flags),
+            )
+            for counters, flags in requests
+        ]
 
     def count(self, key: str) -> int:
         with self._lock:
@@ -172,26 +179,44 @@ class RedisStore:
             self._degraded("incr_window", exc)
             return self._local.incr_window(key, window_seconds)
 
-    def hit(
-        self, counters: Sequence[str], window_seconds: int, flags: Sequence[str]
-    ) -> tuple[list[tuple[int, int]], bool]:
-        local_flag = bool(flags) and self._local.any_flag(*flags)
+    def hit_many(self, requests: Sequence[HitRequest], window_seconds: int) -> list[HitResult]:
+        # A counter hit k times in the batch costs one INCRBY k; each hit gets its own count.
+        hits = Counter(key for counters, _ in requests for key in counters)
+        flags = list(dict.fromkeys(flag for _, wanted in requests for flag in wanted))
         try:
             pipe = self._redis.pipeline(transaction=False)
-            for key in counters:
-                pipe.incr(self._prefix + key)
+            for key, times in hits.items():
+                pipe.incrby(self._prefix + key, times)
                 pipe.expire(self._prefix + key, window_seconds, nx=True)
                 pipe.ttl(self._prefix + key)
             if flags:
-                pipe.exists(*(self._prefix + key for key in flags))
+                pipe.mget([self._prefix + flag for flag in flags])
             replies = pipe.execute()
         except self._errors as exc:
             self._degraded("hit", exc)
-            return self._local.hit(counters, window_seconds, flags)
-        counts = [
-            (int(replies[3 * i]), max(1, int(replies[3 * i + 2]))) for i in range(len(counters))
-        ]
-        return counts, local_flag or (bool(flags) and bool(replies[-1]))
+            return self._local.hit_many(requests, window_seconds)
+        totals = {
+            key: (int(replies[3 * i]), max(1, int(replies[3 * i + 2])))
+            for i, key in enumerate(hits)
+        }
+        raised = (
+            {flag for flag, value in zip(flags, replies[-1], strict=True) if value}
+            if flags
+            else set()
+        )
+        seen: Counter[str] = Counter()
+        results: list[HitResult] = []
+        for counters, wanted in requests:
+            counts = []
+            for key in counters:
+                seen[key] += 1
+                total, reset = totals[key]
+                counts.append((total - hits[key] + seen[key], reset))
+            revoked = any(flag in raised for flag in wanted) or (
+                bool(wanted) and self._local.any_flag(*wanted)
+            )
+            results.append((counts, revoked))
+        return results
 
     def count(self, key: str) -> int:
         try:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -26,7 +28,8 @@ __all__ = [
     "get_membership",
     "get_personal_organization",
     "get_personal_membership",
-    "get_user_with_membership",
+    "Access",
+    "get_access",
     "get_organization",
     "list_user_organizations",
     "list_members",
@@ -84,29 +87,51 @@ def get_personal_membership(session: Session, *, user_id: uuid.UUID) -> Membersh
     )
 
 
-def get_user_with_membership(
-    session: Session, *, user_id: uuid.UUID, organization_id: uuid.UUID | None
-) -> tuple[User | None, Membership | None]:
-    """Return the user and their membership (personal organization when None), in one query."""
-    if organization_id is None:
-        target = (
-            select(Organization.id)
-            .where(Organization.personal_for_user_id == User.id)
-            .scalar_subquery()
-        )
-    else:
-        target = organization_id  # type: ignore[assignment]
-    row = session.execute(
-        select(User, Membership)
-        .outerjoin(
-            Membership,
-            and_(Membership.user_id == User.id, Membership.organization_id == target),
-        )
-        .where(User.id == user_id)
-    ).first()
-    if row is None:
-        return None, None
-    return row[0], row[1]
+@dataclass(frozen=True)
+class Access:
+    """A user's standing in one organization, read without loading ORM objects.
+
+    ``organization_id`` and ``role`` are None when the user is not a member there.
+    """
+
+    is_active: bool
+    tokens_valid_after: datetime | None
+    organization_id: uuid.UUID | None
+    role: str | None
+
+
+def get_access(
+    session: Session, keys: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
+) -> list[Access | None]:
+    """Return, for each (user id, organization id) pair, the user's access; None: no such user.
+
+    An organization id of None means the user's personal organization. Each distinct pair
+    costs one query, however often it is asked for (concurrent requests of one user share it).
+    """
+    found: dict[tuple[uuid.UUID, uuid.UUID | None], Access | None] = {}
+    for user_id, organization_id in keys:
+        if (user_id, organization_id) in found:
+            continue
+        if organization_id is None:
+            target = (
+                select(Organization.id)
+                .where(Organization.personal_for_user_id == User.id)
+                .scalar_subquery()
+            )
+        else:
+            target = organization_id  # type: ignore[assignment]
+        row = session.execute(
+            select(
+                User.is_active, User.tokens_valid_after, Membership.organization_id, Membership.role
+            )
+            .outerjoin(
+                Membership,
+                and_(Membership.user_id == User.id, Membership.organization_id == target),
+            )
+            .where(User.id == user_id)
+        ).first()
+        found[(user_id, organization_id)] = None if row is None else Access(*row)
+    return [found[key] for key in keys]
 
 
 def get_organization(session: Session, *, organization_id: uuid.UUID) -> Organization:

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from accunode_cli.errors import ConflictError, InputError
-from accunode_cli.scoring import PDModel, normalise_quarter, ratio_names
-from accunode_cli.storage.common import Page, get_scoped, insert_unless_exists, order_by, paginate
+from accunode_cli.errors import AccuNodeError, ConflictError, InputError
+from accunode_cli.scoring import PDModel, Score, normalise_quarter, ratio_names
+from accunode_cli.storage.common import (
+    Page,
+    get_scoped,
+    insert_many_unless_exist,
+    order_by,
+    paginate,
+)
+from accunode_cli.storage.companies import CompanyIdentity, CompanyRef, resolve_companies
+from accunode_cli.storage.db import new_id, utcnow
 from accunode_cli.storage.models import AnnualPrediction, Company, QuarterlyPrediction
 
 __all__ = [
     "PREDICTION_CLASSES",
     "PREDICTION_SORTS",
     "Prediction",
-    "record_prediction",
+    "PredictionRequest",
+    "record_predictions",
     "get_prediction",
     "list_predictions",
     "rescore_prediction",
@@ -37,11 +46,7 @@ PREDICTION_CLASSES: dict[str, type[AnnualPrediction] | type[QuarterlyPrediction]
 PREDICTION_SORTS = ("created_at", "updated_at", "reporting_year", "probability", "risk_level")
 
 
-def _scored_fields(model: PDModel, ratios: Mapping[str, float | None]) -> dict[str, Any]:
-    values = {name: ratios.get(name) for name in model.ratio_names}
-    score = model.score_one(values)
-    if score.error is not None or score.probability is None or score.log_odds is None:
-        raise InputError(score.error or "the ratios could not be scored")
+def _fields_of_score(score: Score, values: dict[str, float | None]) -> dict[str, Any]:
     return {
         **values,
         "probability": score.probability,
@@ -54,59 +59,112 @@ def _scored_fields(model: PDModel, ratios: Mapping[str, float | None]) -> dict[s
     }
 
 
-def _period_filter(kind: str, company_id: uuid.UUID, year: int, quarter: str | None) -> list[Any]:
-    cls = PREDICTION_CLASSES[kind]
-    clauses = [cls.company_id == company_id, cls.reporting_year == year]
-    if kind == "quarterly":
-        clauses.append(QuarterlyPrediction.reporting_quarter == quarter)
-    return clauses
+def _unscorable(score: Score) -> InputError | None:
+    if score.error is not None or score.probability is None or score.log_odds is None:
+        return InputError(score.error or "the ratios could not be scored")
+    return None
 
 
-def record_prediction(
-    session: Session,
-    *,
-    organization_id: uuid.UUID,
-    kind: str,
-    model: PDModel,
-    company: Company,
-    reporting_year: int,
-    reporting_quarter: str | int | None = None,
-    ratios: Mapping[str, float | None],
-    created_by: uuid.UUID | None = None,
-) -> Prediction:
-    """Score the ratios and store the prediction; a second one for the period is a conflict."""
-    if company.organization_id != organization_id:
-        raise InputError("the company belongs to another organization")
+def _scored_fields(model: PDModel, ratios: Mapping[str, float | None]) -> dict[str, Any]:
+    values = {name: ratios.get(name) for name in model.ratio_names}
+    score = model.score_one(values)
+    problem = _unscorable(score)
+    if problem is not None:
+        raise problem
+    return _fields_of_score(score, values)
+
+
+@dataclass(frozen=True)
+class PredictionRequest:
+    """One prediction to score and store: the company, the period and the ratios."""
+
+    company: CompanyRef
+    reporting_year: int
+    ratios: Mapping[str, float | None]
+    reporting_quarter: str | int | None = None
+
+
+def record_predictions(
+    session: Session, *, kind: str, model: PDModel, requests: Sequence[PredictionRequest]
+) -> list[dict[str, Any] | AccuNodeError]:
+    """Score and store many predictions: one scoring call and a handful of statements in all.
+
+    Returns, in order, each stored prediction's columns (with ``company_symbol`` and
+    ``company_name``) or the error of that request alone: NotFoundError for a company id of
+    another organization, InputError for a missing quarter or ratios that cannot be scored,
+    ConflictError (with ``existing_id``) when the company's period is already scored. The
+    unique constraint decides conflicts, so two racing transactions cannot both insert.
+    """
     if model.kind != kind:
         raise ValueError(f"a {model.kind} model cannot score {kind} predictions")
-    cls = PREDICTION_CLASSES[kind]
-    values: dict[str, Any] = {
-        "organization_id": organization_id,
-        "company_id": company.id,
-        "reporting_year": reporting_year,
-        "created_by": created_by,
-        **_scored_fields(model, ratios),
-    }
-    keys = ["company_id", "reporting_year"]
-    quarter = None
-    if kind == "quarterly":
-        if reporting_quarter is None:
-            raise InputError(
-                "reporting_quarter is required", details={"field": "reporting_quarter"}
+    results: list[dict[str, Any] | AccuNodeError] = []
+    if not requests:
+        return results
+    companies = resolve_companies(session, [request.company for request in requests])
+    names = model.ratio_names
+    scored = model.score_columns(
+        {name: [request.ratios.get(name) for request in requests] for name in names}
+    )
+    keys = ["company_id", "reporting_year"] + (["reporting_quarter"] if kind == "quarterly" else [])
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    pending: list[tuple[int, dict[str, Any], CompanyIdentity]] = []
+    for index, (request, company) in enumerate(zip(requests, companies, strict=True)):
+        try:
+            if isinstance(company, AccuNodeError):
+                raise company
+            score = scored.row(index)
+            problem = _unscorable(score)
+            if problem is not None:
+                raise problem
+            values: dict[str, Any] = {
+                "id": new_id(),
+                "organization_id": request.company.organization_id,
+                "company_id": company.id,
+                "reporting_year": request.reporting_year,
+                "created_by": request.company.created_by,
+                "created_at": now,
+                "updated_at": now,
+                **_fields_of_score(score, {name: request.ratios.get(name) for name in names}),
+            }
+            if kind == "quarterly":
+                if request.reporting_quarter is None:
+                    raise InputError(
+                        "reporting_quarter is required", details={"field": "reporting_quarter"}
+                    )
+                values["reporting_quarter"] = normalise_quarter(request.reporting_quarter)
+        except AccuNodeError as exc:
+            results.append(exc)
+            continue
+        results.append(values)
+        rows.append(values)
+        pending.append((index, values, company))
+    if not rows:
+        return results
+    table = PREDICTION_CLASSES[kind].__table__
+    returned = insert_many_unless_exist(session, PREDICTION_CLASSES[kind], rows, keys, ["id"])
+    inserted = {row.id for row in returned}  # our own ids: who won is unambiguous
+    lost = [values for values in rows if values["id"] not in inserted]
+    existing: dict[tuple[Any, ...], uuid.UUID] = {}
+    if lost:
+        columns = [table.c[key] for key in keys]
+        found = session.execute(
+            select(table.c.id, *columns).where(
+                tuple_(*columns).in_([tuple(values[key] for key in keys) for values in lost])
             )
-        quarter = values["reporting_quarter"] = normalise_quarter(reporting_quarter)
-        keys.append("reporting_quarter")
-    row = insert_unless_exists(session, cls, values, keys)
-    if row is None:  # the unique constraint decided: this period is already scored
-        existing = session.scalar(
-            select(cls.id).where(*_period_filter(kind, company.id, reporting_year, quarter))
         )
-        raise ConflictError(
+        existing = {tuple(row[1:]): row[0] for row in found}
+    for index, values, company in pending:
+        if values["id"] in inserted:
+            values["company_symbol"] = company.symbol
+            values["company_name"] = company.name
+            continue
+        other = existing.get(tuple(values[key] for key in keys))
+        results[index] = ConflictError(
             f"a prediction of this kind ({kind}) already exists for this company and period",
-            details={"existing_id": str(existing) if existing else None},
+            details={"existing_id": str(other) if other else None},
         )
-    set_committed_value(row, "company", company)
-    return row
+    return results
 
 
 def get_prediction(

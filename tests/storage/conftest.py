@@ -15,7 +15,6 @@ from accunode_cli.storage.migrate import upgrade_database
 __all__ = ["pg_url"]
 
 
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The URL of an empty, migrated database of each backend."""

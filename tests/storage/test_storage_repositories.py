@@ -54,10 +54,10 @@ def test_company_symbols_are_unique_per_organization_only(session: Session) -> N
         companies.get_company(session, organization_id=org_b, company_id=first.id)
     page = companies.list_companies(session, organization_id=org_a, search="acm")
     assert page.total == 1 and page.items[0].id == first.id
-    again = companies.get_or_create_company(
-        session, organization_id=org_a, symbol="Acme", name=None
+    [again] = companies.resolve_companies(
+        session, [companies.CompanyRef(organization_id=org_a, symbol="Acme")]
     )
-    assert again.id == first.id
+    assert isinstance(again, companies.CompanyIdentity) and again.id == first.id
     session.commit()
 
 

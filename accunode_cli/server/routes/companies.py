@@ -61,7 +61,7 @@ def create_company(body: CompanyCreate, tenant: WriterDep, session: SessionDep) 
     company = companies.create_company(
         session,
         organization_id=tenant.organization_id,
-        created_by=tenant.user.id,
+        created_by=tenant.user_id,
         **body.model_dump(),
     )
     return company_body(company)

@@ -8,10 +8,18 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from accunode_cli.errors import ServiceUnavailableError
 from accunode_cli.scoring import ratio_names
-from accunode_cli.server.deps import SessionDep, StateDep, Tenant, TenantDep, ensure_role
+from accunode_cli.server.deps import (
+    SessionDep,
+    StateDep,
+    Tenant,
+    TenantDep,
+    ensure_role,
+    has_role,
+)
 from accunode_cli.server.presenters import (
     CACHE_SECONDS,
     etag_response,
@@ -45,6 +53,11 @@ def _model(state: AppState, kind: str) -> Any:
     return model
 
 
+def _find_company(state: AppState, organization_id: uuid.UUID, company_id: uuid.UUID) -> None:
+    with state.sessions() as session:
+        companies.get_company(session, organization_id=organization_id, company_id=company_id)
+
+
 def _add_routes(
     kind: str, create: type[BaseModel], update: type[BaseModel], public: type[BaseModel]
 ) -> None:
@@ -57,42 +70,36 @@ def _add_routes(
         )
         ensure_role(tenant, "analyst")
 
-    def create_prediction(
+    async def create_prediction(
         body: create,  # type: ignore[valid-type]
         tenant: TenantDep,
-        session: SessionDep,
         state: StateDep,
     ) -> Any:
         org = tenant.organization_id
         data = cast(BaseModel, body).model_dump()
-        if data["company_id"] is not None:  # another tenant's company is a 404 for every role
-            company = companies.get_company(
-                session, organization_id=org, company_id=data["company_id"]
-            )
+        if not has_role(tenant, "analyst"):
+            if data["company_id"] is not None:  # another tenant's company: 404 for every role
+                await run_in_threadpool(_find_company, state, org, data["company_id"])
             ensure_role(tenant, "analyst")
-        else:
-            ensure_role(tenant, "analyst")
-            company = companies.get_or_create_company(
-                session,
+        writer = state.writers.get(kind)
+        if writer is None:
+            raise ServiceUnavailableError(f"the {kind} model is not loaded")
+        request = predictions.PredictionRequest(
+            company=companies.CompanyRef(
                 organization_id=org,
+                company_id=data["company_id"],
                 symbol=data["company_symbol"],
                 name=data["company_name"],
                 sector=data["sector"],
                 market_cap=data["market_cap"],
-                created_by=tenant.user.id,
-            )
-        row = predictions.record_prediction(
-            session,
-            organization_id=org,
-            kind=kind,
-            model=_model(state, kind),
-            company=company,
+                created_by=tenant.user_id,
+            ),
             reporting_year=data["reporting_year"],
             reporting_quarter=data.get("reporting_quarter"),
             ratios={name: data[name] for name in names},
-            created_by=tenant.user.id,
         )
-        return prediction_body(row, kind)
+        # Concurrent creations share one scoring call, one transaction and a few statements.
+        return prediction_body(await writer.submit(request), kind)
 
     def list_predictions(
         tenant: TenantDep,

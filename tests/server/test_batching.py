@@ -1,0 +1,105 @@
+"""The request coalescer: every submitter gets its own result, nothing waits forever."""
+
+import asyncio
+import random
+import threading
+import time
+
+import pytest
+
+from accunode_cli.errors import ConflictError
+from accunode_cli.server.batching import Coalescer
+
+
+def _run(coroutine):  # a hang fails the test instead of stalling the suite
+    async def bounded():
+        return await asyncio.wait_for(coroutine, timeout=30)
+
+    return asyncio.run(bounded())
+
+
+@pytest.mark.parametrize("concurrency", [1, 2, 4])
+def test_concurrent_submissions_share_batches_and_each_gets_its_own_result(concurrency):
+    batches: list[list[int]] = []
+    lock = threading.Lock()
+
+    def handle(items: list[int]) -> list[int | BaseException]:
+        with lock:
+            batches.append(list(items))
+        time.sleep(random.uniform(0, 0.003))  # a round trip
+        return [ConflictError(f"odd {i}") if i % 2 else i * 10 for i in items]
+
+    coalescer = Coalescer(handle, concurrency=concurrency)
+
+    async def one(i: int) -> int | str:
+        await asyncio.sleep(random.uniform(0, 0.01))
+        try:
+            return await coalescer.submit(i)
+        except ConflictError as exc:
+            return exc.message
+
+    async def main():
+        return await asyncio.gather(*(one(i) for i in range(400)))
+
+    results = _run(main())
+    assert results == [f"odd {i}" if i % 2 else i * 10 for i in range(400)]
+    assert sorted(i for batch in batches for i in batch) == list(range(400))
+    assert max(len(batch) for batch in batches) > 1  # requests really were batched
+    assert len(batches) < 400
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_one_request_alone_runs_at_once_and_back_to_back_requests_never_stall(concurrency):
+    calls: list[list[int]] = []
+
+    def handle(items: list[int]) -> list[int]:
+        calls.append(items)
+        return items
+
+    coalescer = Coalescer(handle, concurrency=concurrency)
+
+    async def main():
+        # a submission arriving just as a runner finishes must still be served
+        for i in range(2000):
+            assert await coalescer.submit(i) == i
+            if i % 3 == 0:
+                await asyncio.sleep(0)
+
+    _run(main())
+    assert calls[0] == [0]
+
+
+def test_a_failing_handler_fails_its_batch_only():
+    def handle(items: list[int]) -> list[int]:
+        if 13 in items:
+            raise RuntimeError("database gone")
+        return items
+
+    coalescer = Coalescer(handle, max_batch=1)
+
+    async def main():
+        return await asyncio.gather(
+            *(coalescer.submit(i) for i in (12, 13, 14)), return_exceptions=True
+        )
+
+    first, failed, last = _run(main())
+    assert (first, last) == (12, 14)
+    assert isinstance(failed, RuntimeError) and str(failed) == "database gone"
+
+
+def test_a_handler_returning_the_wrong_number_of_results_is_an_error_not_a_hang():
+    coalescer = Coalescer(lambda items: items[:-1])
+
+    async def main():
+        return await asyncio.gather(
+            *(coalescer.submit(i) for i in range(3)), return_exceptions=True
+        )
+
+    assert all(isinstance(result, RuntimeError) for result in _run(main()))
+
+
+def test_invalid_settings_are_refused():
+    with pytest.raises(ValueError):
+        Coalescer(lambda items: items, max_batch=0)
+    with pytest.raises(ValueError):
+        Coalescer(lambda items: items, concurrency=0)
