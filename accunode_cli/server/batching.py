@@ -28,9 +28,9 @@ class Coalescer(Generic[T, R]):
 
     ``handle(items)`` returns one entry per item, in order: the result, or an exception to
     raise in that item's request only. If ``handle`` itself raises, every item of the batch
-    gets that exception. At most ``concurrency`` batches run at a time (more than one lets a
-    batch be prepared while another waits on its commit); a new batch holds everything that
-    arrived meanwhile, at most ``max_batch`` items.
+    gets that exception. One batch runs at a time, and the next holds everything that
+    arrived meanwhile, at most ``max_batch`` items. (Two at a time was measured too: smaller
+    batches, more overhead per request, about 12 % fewer requests a second.)
     """
 
     def __init__(
@@ -38,29 +38,32 @@ class Coalescer(Generic[T, R]):
         handle: Callable[[list[T]], Sequence[R | BaseException]],
         *,
         max_batch: int = 128,
-        concurrency: int = 1,
     ) -> None:
-        if max_batch < 1 or concurrency < 1:
-            raise ValueError("max_batch and concurrency must be at least 1")
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
         self._handle = handle
         self._max_batch = max_batch
-        self._concurrency = concurrency
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
-        self._runners: set[asyncio.Task[None]] = set()
+        self._runner: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> R:
         """Queue ``item`` for the next batch and wait for its result."""
+        return await self.enqueue(item)
+
+    def enqueue(self, item: T) -> asyncio.Future[R]:
+        """Queue ``item`` and return the future of its result (call in the event loop).
+
+        Lets a request start two kinds of I/O and await both without creating tasks.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._pending.append((item, future))
-        # A finished runner counts as gone at once: its done callback runs only later, and an
-        # item queued in between must still find a runner (or it would wait forever).
-        self._runners = {
-            task for task in self._runners if not task.done() and task.get_loop() is loop
-        }
-        if len(self._runners) < self._concurrency:
-            self._runners.add(loop.create_task(self._drain()))
-        return await future
+        # done(), not a done callback: a runner that has just returned must count as gone at
+        # once, or an item queued before its callback ran would wait forever.
+        runner = self._runner
+        if runner is None or runner.done() or runner.get_loop() is not loop:
+            self._runner = loop.create_task(self._drain())
+        return future
 
     async def _drain(self) -> None:
         while self._pending:

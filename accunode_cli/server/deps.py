@@ -101,13 +101,14 @@ async def _authenticate(
     state: AppState,
     ip: str,
     token: str | None,
-    alongside: Callable[[AccessClaims], Awaitable[T]] | None = None,
+    alongside: Callable[[AccessClaims], asyncio.Future[T]] | None = None,
 ) -> tuple[AccessClaims, T | None]:
     """Rate-limit by client and user, verify the bearer token and check its revocation.
 
     The client and user counters and the revocation flags cost one Redis round trip. When
-    ``alongside`` is given (the tenant's membership read), it runs at the same time for a
-    well-formed token, and its result counts only once the token has passed every check.
+    ``alongside`` is given (it queues the tenant's membership read), that read runs at the
+    same time for a well-formed token, and its result counts only once the token has passed
+    every check.
     """
     settings = state.settings
     claims: AccessClaims | None = None
@@ -127,26 +128,23 @@ async def _authenticate(
     if claims is not None:
         counters.append(f"rl:user:{claims.user_id}")
         flags = [f"revoked:jti:{claims.jti}", f"revoked:sid:{claims.session_id}"]
-    extra: T | BaseException | None = None
-    if claims is not None and alongside is not None:
-        hit, extra = await asyncio.gather(
-            _hit(state, counters, flags), alongside(claims), return_exceptions=True
-        )
-        if isinstance(hit, BaseException):
-            raise hit
-        counts, revoked = hit
-    else:
+    pending = alongside(claims) if claims is not None and alongside is not None else None
+    try:
         counts, revoked = await _hit(state, counters, flags)
-    _check_limits(state, counts)
-    if problem is not None:
-        raise problem
-    if claims is None:
-        raise AuthError("not authenticated: send Authorization: Bearer <access_token>")
-    if revoked:
-        raise AuthError("the access token has been revoked")
-    if isinstance(extra, BaseException):
-        raise extra
-    return claims, extra
+        _check_limits(state, counts)
+        if problem is not None:
+            raise problem
+        if claims is None:
+            raise AuthError("not authenticated: send Authorization: Bearer <access_token>")
+        if revoked:
+            raise AuthError("the access token has been revoked")
+        return claims, (await pending if pending is not None else None)
+    finally:
+        if pending is not None:  # refused early: drop the read, and never leave its error unseen
+            if not pending.done():
+                pending.cancel()
+            elif not pending.cancelled():
+                pending.exception()
 
 
 async def get_claims(
@@ -215,8 +213,8 @@ async def get_tenant(
     alongside the Redis checks, and concurrent requests share it (``state.access``).
     """
 
-    def read_access(claims: AccessClaims) -> Awaitable[Access | None]:
-        return state.access.submit((claims.user_id, organization_id))
+    def read_access(claims: AccessClaims) -> asyncio.Future[Access | None]:
+        return state.access.enqueue((claims.user_id, organization_id))
 
     claims, access = await _authenticate(state, ip, token, read_access)
     _check_user(access, claims)

@@ -18,6 +18,7 @@ from accunode_cli.storage.models import Company, Organization, User
 
 __all__ = [
     "prediction_body",
+    "prediction_fields",
     "company_body",
     "user_body",
     "organization_body",
@@ -49,10 +50,16 @@ _PREDICTION_FIELDS = (
 
 
 def prediction_body(row: Any, kind: str) -> dict[str, Any]:
-    """Return the public fields of an annual or quarterly prediction.
+    """Return the public fields of an annual or quarterly prediction, JSON-ready."""
+    return jsonable_encoder(prediction_fields(row, kind))
+
+
+def prediction_fields(row: Any, kind: str) -> dict[str, Any]:
+    """Return the public fields of an annual or quarterly prediction (UUIDs, datetimes).
 
     ``row`` is an ORM row, or the mapping of columns that ``record_predictions`` returns
-    (with ``company_symbol`` and ``company_name``).
+    (with ``company_symbol`` and ``company_name``). A route whose response model turns the
+    values into JSON returns this directly.
     """
     names = _PREDICTION_FIELDS + (("reporting_quarter",) if kind == "quarterly" else ())
     names += tuple(ratio_names(kind))
@@ -62,7 +69,7 @@ def prediction_body(row: Any, kind: str) -> dict[str, Any]:
     else:
         body = {name: getattr(row, name) for name in names}
         body["company_symbol"], body["company_name"] = row.company.symbol, row.company.name
-    return jsonable_encoder(body)
+    return body
 
 
 def company_body(company: Company) -> dict[str, Any]:

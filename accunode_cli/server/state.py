@@ -60,8 +60,7 @@ class AppState:
                     in_transactions,
                     self.sessions,
                     partial(_record, predictions.record_predictions, kind, model),
-                ),
-                concurrency=2,  # one batch is prepared while the other waits on its commit
+                )
             )
             for kind, model in self.models.items()
         }

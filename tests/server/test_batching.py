@@ -18,8 +18,7 @@ def _run(coroutine):  # a hang fails the test instead of stalling the suite
     return asyncio.run(bounded())
 
 
-@pytest.mark.parametrize("concurrency", [1, 2, 4])
-def test_concurrent_submissions_share_batches_and_each_gets_its_own_result(concurrency):
+def test_concurrent_submissions_share_batches_and_each_gets_its_own_result():
     batches: list[list[int]] = []
     lock = threading.Lock()
 
@@ -29,7 +28,7 @@ def test_concurrent_submissions_share_batches_and_each_gets_its_own_result(concu
         time.sleep(random.uniform(0, 0.003))  # a round trip
         return [ConflictError(f"odd {i}") if i % 2 else i * 10 for i in items]
 
-    coalescer = Coalescer(handle, concurrency=concurrency)
+    coalescer = Coalescer(handle)
 
     async def one(i: int) -> int | str:
         await asyncio.sleep(random.uniform(0, 0.01))
@@ -48,15 +47,14 @@ def test_concurrent_submissions_share_batches_and_each_gets_its_own_result(concu
     assert len(batches) < 400
 
 
-@pytest.mark.parametrize("concurrency", [1, 2])
-def test_one_request_alone_runs_at_once_and_back_to_back_requests_never_stall(concurrency):
+def test_one_request_alone_runs_at_once_and_back_to_back_requests_never_stall():
     calls: list[list[int]] = []
 
     def handle(items: list[int]) -> list[int]:
         calls.append(items)
         return items
 
-    coalescer = Coalescer(handle, concurrency=concurrency)
+    coalescer = Coalescer(handle)
 
     async def main():
         # a submission arriving just as a runner finishes must still be served
@@ -98,8 +96,6 @@ def test_a_handler_returning_the_wrong_number_of_results_is_an_error_not_a_hang(
     assert all(isinstance(result, RuntimeError) for result in _run(main()))
 
 
-def test_invalid_settings_are_refused():
+def test_an_empty_batch_limit_is_refused():
     with pytest.raises(ValueError):
         Coalescer(lambda items: items, max_batch=0)
-    with pytest.raises(ValueError):
-        Coalescer(lambda items: items, concurrency=0)

@@ -26,6 +26,7 @@ from accunode_cli.server.presenters import (
     forget_predictions,
     prediction_body,
     prediction_cache_key,
+    prediction_fields,
     public_json,
 )
 from accunode_cli.server.schemas import (
@@ -99,7 +100,7 @@ def _add_routes(
             ratios={name: data[name] for name in names},
         )
         # Concurrent creations share one scoring call, one transaction and a few statements.
-        return prediction_body(await writer.submit(request), kind)
+        return prediction_fields(await writer.submit(request), kind)  # the model makes the JSON
 
     def list_predictions(
         tenant: TenantDep,
