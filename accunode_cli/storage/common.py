@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, func, select
+from sqlalchemy import Row, Select, Table, bindparam, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,7 +125,9 @@ def insert_many_unless_exist(
     stored row or an earlier one of the list) are skipped and absent from the result. On
     PostgreSQL the rows travel as one array per column through ``unnest``: a short statement
     whose text does not depend on the number of rows, so it is parsed and prepared once, not
-    once per batch size as a multi-row VALUES list would be. SQLite takes the VALUES list.
+    once per batch size as a multi-row VALUES list would be; a column with one value in every
+    row (a batch's timestamp or model version) is sent once, not as an array. SQLite takes
+    the VALUES list.
     """
     if not rows:
         return []
@@ -133,10 +135,13 @@ def insert_many_unless_exist(
     names = tuple(rows[0])
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        statement = _unnest_insert(table, names, tuple(conflict_columns), tuple(returning))
-        return session.execute(
-            statement, {name: [row[name] for row in rows] for name in names}
-        ).all()
+        first = rows[0]
+        shared = tuple(name for name in names[1:] if all(row[name] == first[name] for row in rows))
+        statement = _unnest_insert(table, names, shared, tuple(conflict_columns), tuple(returning))
+        values = {
+            name: first[name] if name in shared else [row[name] for row in rows] for name in names
+        }
+        return session.execute(statement, values).all()
     insert = dialect_insert(session)(table)
     returned = insert.on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(
         *(table.c[name] for name in returning)
@@ -146,12 +151,25 @@ def insert_many_unless_exist(
 
 @functools.lru_cache(maxsize=64)
 def _unnest_insert(
-    table: Table, names: tuple[str, ...], conflict: tuple[str, ...], returning: tuple[str, ...]
+    table: Table,
+    names: tuple[str, ...],
+    shared: tuple[str, ...],
+    conflict: tuple[str, ...],
+    returning: tuple[str, ...],
 ) -> Any:
     from sqlalchemy.dialects import postgresql
 
-    arrays = [bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in names]
-    rows = select(func.unnest(*arrays).table_valued(*names).render_derived())
+    varying = [name for name in names if name not in shared]  # never empty: names[0] varies
+    arrays = [bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in varying]
+    unnested = func.unnest(*arrays).table_valued(*varying).render_derived()
+    rows = select(
+        *(
+            cast(bindparam(name, type_=table.c[name].type), table.c[name].type)
+            if name in shared
+            else unnested.c[name]
+            for name in names
+        )
+    )
     return (
         postgresql.insert(table)
         .from_select(list(names), rows)

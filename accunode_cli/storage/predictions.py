@@ -59,6 +59,16 @@ def _fields_of_score(score: Score, values: dict[str, float | None]) -> dict[str,
     }
 
 
+def _as_number(value: Any) -> float | None:
+    """The stored form of an input ratio: a number, or None (a marker such as "n/a")."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _unscorable(score: Score) -> InputError | None:
     if score.error is not None or score.probability is None or score.log_odds is None:
         return InputError(score.error or "the ratios could not be scored")
@@ -100,19 +110,15 @@ def record_predictions(
     results: list[dict[str, Any] | AccuNodeError] = []
     if not requests:
         return results
-    companies = resolve_companies(session, [request.company for request in requests])
     names = model.ratio_names
     scored = model.score_columns(
         {name: [request.ratios.get(name) for request in requests] for name in names}
     )
     keys = ["company_id", "reporting_year"] + (["reporting_quarter"] if kind == "quarterly" else [])
     now = utcnow()
-    rows: list[dict[str, Any]] = []
-    pending: list[tuple[int, dict[str, Any], CompanyIdentity]] = []
-    for index, (request, company) in enumerate(zip(requests, companies, strict=True)):
-        try:
-            if isinstance(company, AccuNodeError):
-                raise company
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for index, request in enumerate(requests):
+        try:  # first the request's own data, so a refused one creates no company
             score = scored.row(index)
             problem = _unscorable(score)
             if problem is not None:
@@ -120,12 +126,14 @@ def record_predictions(
             values: dict[str, Any] = {
                 "id": new_id(),
                 "organization_id": request.company.organization_id,
-                "company_id": company.id,
+                "company_id": None,
                 "reporting_year": request.reporting_year,
                 "created_by": request.company.created_by,
                 "created_at": now,
                 "updated_at": now,
-                **_fields_of_score(score, {name: request.ratios.get(name) for name in names}),
+                **_fields_of_score(
+                    score, {name: _as_number(request.ratios.get(name)) for name in names}
+                ),
             }
             if kind == "quarterly":
                 if request.reporting_quarter is None:
@@ -137,6 +145,15 @@ def record_predictions(
             results.append(exc)
             continue
         results.append(values)
+        valid.append((index, values))
+    companies = resolve_companies(session, [requests[index].company for index, _ in valid])
+    rows: list[dict[str, Any]] = []
+    pending: list[tuple[int, dict[str, Any], CompanyIdentity]] = []
+    for (index, values), company in zip(valid, companies, strict=True):
+        if isinstance(company, AccuNodeError):
+            results[index] = company
+            continue
+        values["company_id"] = company.id
         rows.append(values)
         pending.append((index, values, company))
     if not rows:

@@ -7,8 +7,9 @@ runs on the embedded SQLite default.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,16 @@ from dbservers import REDIS_URL, create_pg_database, drop_pg_database, unavailab
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
     """Two servers on one PostgreSQL database and one Redis, with the same JWT secret."""
+    yield from _pair(tmp_path, rate_limit=40)
+
+
+@pytest.fixture
+def busy_pair(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    """The same two servers with room for a burst of requests."""
+    yield from _pair(tmp_path, rate_limit=100_000)
+
+
+def _pair(tmp_path: Path, *, rate_limit: int) -> Iterator[tuple[Server, Server]]:
     import redis
 
     try:
@@ -34,7 +45,7 @@ def pair(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
         ACCUNODE_REDIS_PREFIX=f"e2e:{uuid.uuid4().hex}:",
         ACCUNODE_JWT_SECRET=TEST_SECRET,
         ACCUNODE_BCRYPT_ROUNDS="4",
-        ACCUNODE_RATE_LIMIT_PER_MINUTE="40",
+        ACCUNODE_RATE_LIMIT_PER_MINUTE=str(rate_limit),
         ACCUNODE_DATA_DIR=str(tmp_path / "data"),
     )
     servers = (Server(env, tmp_path / "a.log"), Server(env, tmp_path / "b.log"))
@@ -110,3 +121,64 @@ def test_serve_with_no_configuration_uses_the_embedded_default(tmp_path: Path) -
         server.stop()
     assert (tmp_path / "data" / "accunode.db").exists()
     assert (tmp_path / "data" / "dev-jwt-secret").exists()  # generated, not a built-in default
+
+
+def _race(servers: Sequence[Server], *, periods: int, copies: int) -> None:
+    """Send every period ``copies`` times at once, spread over the servers; one of each wins."""
+    base = [f"{server.url}/api/v1" for server in servers]
+    email = f"race-{uuid.uuid4().hex[:8]}@example.com"
+    httpx.post(f"{base[0]}/auth/register", json={"email": email, "password": PASSWORD})
+    login = httpx.post(f"{base[0]}/auth/login", json={"email": email, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    bodies = [
+        annual_body(company_symbol=f"R{i % 5}", reporting_year=2000 + i, net_income_margin=i)
+        for i in range(periods)
+        for _ in range(copies)
+    ]
+
+    async def send_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30, headers=headers) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(f"{base[n % len(base)]}/predictions/annual", json=body)
+                    for n, body in enumerate(bodies)
+                )
+            )
+
+    responses = asyncio.run(send_all())
+    created = {
+        (r.json()["company_symbol"], r.json()["reporting_year"]): r.json()
+        for r in responses
+        if r.status_code == 201
+    }
+    conflicts = [r for r in responses if r.status_code == 409]
+    assert len(created) == periods and len(conflicts) == periods * (copies - 1)
+    assert {r.status_code for r in responses} == {201, 409}
+    winners = {body["id"] for body in created.values()}
+    assert {r.json()["error"]["details"]["existing_id"] for r in conflicts} == winners
+    for (symbol, year), body in created.items():  # each answer is its own request's score
+        assert body["net_income_margin"] == year - 2000 and symbol == f"R{(year - 2000) % 5}"
+    listed = httpx.get(f"{base[-1]}/predictions/annual?size=1", headers=headers).json()
+    assert listed["total"] == periods
+    companies = httpx.get(f"{base[0]}/companies?size=1", headers=headers).json()
+    assert companies["total"] == 5  # created on first use, once each, despite the race
+
+
+def test_concurrent_creations_across_two_servers_store_each_period_once(busy_pair) -> None:
+    _race(busy_pair, periods=30, copies=3)
+
+
+def test_concurrent_creations_on_the_embedded_default_store_each_period_once(
+    tmp_path: Path,
+) -> None:
+    env = clean_env(
+        ACCUNODE_DATA_DIR=str(tmp_path / "data"),
+        ACCUNODE_BCRYPT_ROUNDS="4",
+        ACCUNODE_RATE_LIMIT_PER_MINUTE="100000",
+    )
+    server = Server(env, tmp_path / "s.log")
+    try:
+        server.wait_ready()
+        _race([server], periods=30, copies=3)
+    finally:
+        server.stop()
