@@ -123,8 +123,12 @@ def test_serve_with_no_configuration_uses_the_embedded_default(tmp_path: Path) -
     assert (tmp_path / "data" / "dev-jwt-secret").exists()  # generated, not a built-in default
 
 
-def _race(servers: Sequence[Server], *, periods: int, copies: int) -> None:
-    """Send every period ``copies`` times at once, spread over the servers; one of each wins."""
+def _race(servers: Sequence[Server], *, periods: int, copies: int, poison: int = 0) -> None:
+    """Send every period ``copies`` times at once, spread over the servers; one of each wins.
+
+    ``poison`` requests carry a value PostgreSQL refuses (a NUL byte): each fails alone (422)
+    and the requests batched with it are stored all the same.
+    """
     base = [f"{server.url}/api/v1" for server in servers]
     email = f"race-{uuid.uuid4().hex[:8]}@example.com"
     httpx.post(f"{base[0]}/auth/register", json={"email": email, "password": PASSWORD})
@@ -135,6 +139,8 @@ def _race(servers: Sequence[Server], *, periods: int, copies: int) -> None:
         for i in range(periods)
         for _ in range(copies)
     ]
+    for i in range(poison):
+        bodies.insert(7 * i, annual_body(company_symbol=f"NUL{i}", company_name="a\x00b"))
 
     async def send_all() -> list[httpx.Response]:
         async with httpx.AsyncClient(timeout=30, headers=headers) as client:
@@ -153,7 +159,10 @@ def _race(servers: Sequence[Server], *, periods: int, copies: int) -> None:
     }
     conflicts = [r for r in responses if r.status_code == 409]
     assert len(created) == periods and len(conflicts) == periods * (copies - 1)
-    assert {r.status_code for r in responses} == {201, 409}
+    refused = [r for r in responses if r.status_code == 422]
+    assert len(refused) == poison
+    assert all(r.json()["error"]["code"] == "invalid_input" for r in refused)
+    assert {r.status_code for r in responses} == {201, 409} | ({422} if poison else set())
     winners = {body["id"] for body in created.values()}
     assert {r.json()["error"]["details"]["existing_id"] for r in conflicts} == winners
     for (symbol, year), body in created.items():  # each answer is its own request's score
@@ -165,7 +174,7 @@ def _race(servers: Sequence[Server], *, periods: int, copies: int) -> None:
 
 
 def test_concurrent_creations_across_two_servers_store_each_period_once(busy_pair) -> None:
-    _race(busy_pair, periods=30, copies=3)
+    _race(busy_pair, periods=30, copies=3, poison=3)
 
 
 def test_concurrent_creations_on_the_embedded_default_store_each_period_once(
