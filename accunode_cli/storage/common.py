@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, cast, func, select
+from sqlalchemy import Row, Select, Table, and_, bindparam, cast, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ __all__ = [
     "insert_unless_exists",
     "dialect_insert",
     "insert_many_unless_exist",
+    "select_by_keys",
     "MAX_PAGE_SIZE",
 ]
 
@@ -176,3 +177,37 @@ def _unnest_insert(
         .on_conflict_do_nothing(index_elements=list(conflict))
         .returning(*(table.c[name] for name in returning))
     )
+
+
+def select_by_keys(
+    session: Session,
+    model: type,
+    key_columns: Sequence[str],
+    keys: Sequence[tuple[Any, ...]],
+    columns: Sequence[str],
+) -> Sequence[Row[Any]]:
+    """Return ``columns`` of the rows whose ``key_columns`` equal one of ``keys``.
+
+    On PostgreSQL the keys travel as arrays joined through ``unnest``: the statement's text
+    does not depend on how many keys there are (a ``(a, b) IN (...)`` list is a new statement
+    for every length). SQLite takes the IN list.
+    """
+    if not keys:
+        return []
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        statement = _unnest_select(table, tuple(key_columns), tuple(columns))
+        arrays = {name: [key[i] for key in keys] for i, name in enumerate(key_columns)}
+        return session.execute(statement, arrays).all()
+    wanted = tuple_(*(table.c[name] for name in key_columns)).in_(list(keys))
+    return session.execute(select(*(table.c[name] for name in columns)).where(wanted)).all()
+
+
+@functools.lru_cache(maxsize=64)
+def _unnest_select(table: Table, key_columns: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    from sqlalchemy.dialects import postgresql
+
+    arrays = [bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in key_columns]
+    keys = func.unnest(*arrays).table_valued(*key_columns).render_derived()
+    match = and_(*(table.c[name] == keys.c[name] for name in key_columns))
+    return select(*(table.c[name] for name in columns)).select_from(table.join(keys, match))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from accunode_cli.storage.common import (
     insert_unless_exists,
     order_by,
     paginate,
+    select_by_keys,
 )
 from accunode_cli.storage.db import new_id, utcnow
 from accunode_cli.storage.models import Company
@@ -222,7 +223,11 @@ def _companies_by_symbol(
 ) -> dict[tuple[uuid.UUID, str], CompanyIdentity]:
     if not keys:
         return {}
-    rows = session.execute(
-        select(*_IDENTITY).where(tuple_(Company.organization_id, Company.symbol).in_(keys))
+    rows = select_by_keys(
+        session,
+        Company,
+        ["organization_id", "symbol"],
+        keys,
+        [column.key for column in _IDENTITY],
     )
     return {(row.organization_id, row.symbol): CompanyIdentity._make(row) for row in rows}

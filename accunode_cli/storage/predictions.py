@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import AccuNodeError, ConflictError, InputError
@@ -19,6 +19,7 @@ from accunode_cli.storage.common import (
     insert_many_unless_exist,
     order_by,
     paginate,
+    select_by_keys,
 )
 from accunode_cli.storage.companies import CompanyIdentity, CompanyRef, resolve_companies
 from accunode_cli.storage.db import new_id, utcnow
@@ -158,17 +159,17 @@ def record_predictions(
         pending.append((index, values, company))
     if not rows:
         return results
-    table = PREDICTION_CLASSES[kind].__table__
     returned = insert_many_unless_exist(session, PREDICTION_CLASSES[kind], rows, keys, ["id"])
     inserted = {row.id for row in returned}  # our own ids: who won is unambiguous
     lost = [values for values in rows if values["id"] not in inserted]
     existing: dict[tuple[Any, ...], uuid.UUID] = {}
     if lost:
-        columns = [table.c[key] for key in keys]
-        found = session.execute(
-            select(table.c.id, *columns).where(
-                tuple_(*columns).in_([tuple(values[key] for key in keys) for values in lost])
-            )
+        found = select_by_keys(
+            session,
+            PREDICTION_CLASSES[kind],
+            keys,
+            [tuple(values[key] for key in keys) for values in lost],
+            ["id", *keys],
         )
         existing = {tuple(row[1:]): row[0] for row in found}
     for index, values, company in pending:
