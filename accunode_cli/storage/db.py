@@ -84,7 +84,17 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No server-side prepared statements: every statement is planned with its actual values.
+    # A generic plan made while a table was small (a sequential scan) would otherwise stay
+    # cached on the connection as the table grows, until the next ANALYZE; and unprepared
+    # statements also work through PgBouncer in transaction mode.
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"prepare_threshold": None},
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -171,3 +171,21 @@ def test_access_of_many_users_in_one_call(session: Session) -> None:
     assert outsider is not None and outsider.role is None and outsider.organization_id is None
     assert nobody is None
     assert repeated == personal
+
+
+def test_postgres_statements_are_planned_with_their_values_not_cached(pg_url: str) -> None:
+    """No server-side prepared statements: a plan made while a table was empty (a sequential
+    scan) must not stay cached on a pooled connection while the table grows."""
+    from sqlalchemy import text
+
+    from accunode_cli.storage.db import make_engine
+
+    engine = make_engine(pg_url)
+    try:
+        with engine.connect() as connection:
+            for _ in range(10):  # psycopg would prepare from the fifth execution by default
+                connection.execute(select(func.count()).select_from(Company)).scalar()
+            prepared = connection.execute(text("SELECT count(*) FROM pg_prepared_statements"))
+            assert prepared.scalar() == 0
+    finally:
+        engine.dispose()
