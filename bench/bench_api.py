@@ -293,6 +293,7 @@ def main() -> None:
     for name, measured in runs.items():  # the fastest run of each: a shared machine only slows
         results[name] = max(measured, key=lambda run: run["requests_per_s"])
         results[name]["all_runs_requests_per_s"] = [run["requests_per_s"] for run in measured]
+        results[name]["all_runs_errors"] = [run["errors"] for run in measured]
     api_rate = results["api_post_annual_postgres"]["requests_per_s"]
     results["api_share_of_bare_rate"] = round(
         api_rate / results["bare_fastapi"]["requests_per_s"], 3
