@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accunode_cli.config import Settings
@@ -45,7 +45,7 @@ class AppState:
     writers: dict[str, Coalescer[PredictionRequest, dict[str, Any]]] = field(init=False)
 
     def __post_init__(self) -> None:
-        from accunode_cli.storage import organizations, predictions
+        from accunode_cli.storage import organizations
 
         self.access = Coalescer(partial(in_transactions, self.sessions, organizations.get_access))
         # The in-process store answers without I/O: no batching, no thread hop.
@@ -54,25 +54,22 @@ class AppState:
             if isinstance(self.store, RedisStore)
             else None
         )
-        self.writers = {
-            kind: Coalescer(
-                partial(
-                    in_transactions,
-                    self.sessions,
-                    partial(_record, predictions.record_predictions, kind, model),
-                )
-            )
-            for kind, model in self.models.items()
-        }
+        self.writers = {kind: self._writer(kind, model) for kind, model in self.models.items()}
+
+    def _writer(self, kind: str, model: Any) -> Coalescer[PredictionRequest, dict[str, Any]]:
+        from accunode_cli.storage import predictions
+
+        def write(
+            session: Session, items: list[PredictionRequest]
+        ) -> Sequence[dict[str, Any] | BaseException]:
+            return predictions.record_predictions(session, kind=kind, model=model, requests=items)
+
+        return Coalescer(partial(in_transactions, self.sessions, write))
 
     def close(self) -> None:
         """Release connections."""
         self.store.close()
         self.engine.dispose()
-
-
-def _record(record: Callable[..., Any], kind: str, model: Any, session: Session, items: Any) -> Any:
-    return record(session, kind=kind, model=model, requests=items)
 
 
 def in_transactions(
@@ -84,11 +81,14 @@ def in_transactions(
 
     A statement that fails for one request's data (a value the database cannot hold, say)
     must not fail the others batched with it: the batch is retried one item per transaction,
-    and only the items that fail again report their error.
+    and only the items that fail again report their error. A database that cannot be reached
+    fails the whole batch at once (retrying each item would only multiply the timeouts).
     """
     try:
         with sessions() as session, session.begin():
             return work(session, items)
+    except (OperationalError, InterfaceError):
+        raise
     except SQLAlchemyError:
         if len(items) == 1:
             raise

@@ -99,3 +99,44 @@ def test_a_handler_returning_the_wrong_number_of_results_is_an_error_not_a_hang(
 def test_an_empty_batch_limit_is_refused():
     with pytest.raises(ValueError):
         Coalescer(lambda items: items, max_batch=0)
+
+
+def _sessions(tmp_path):
+    from accunode_cli.storage.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(f"sqlite:///{tmp_path / 'batch.db'}"))
+
+
+def test_a_batch_the_database_refuses_is_retried_one_request_at_a_time(tmp_path):
+    from sqlalchemy.exc import IntegrityError
+
+    from accunode_cli.server.state import in_transactions
+
+    calls: list[list[str]] = []
+
+    def work(session, items):
+        calls.append(list(items))
+        if "bad" in items:
+            raise IntegrityError("INSERT", {}, Exception("refused"))
+        return [item.upper() for item in items]
+
+    results = in_transactions(_sessions(tmp_path), work, ["a", "bad", "c"])
+    assert results[0] == "A" and results[2] == "C"
+    assert isinstance(results[1], IntegrityError)
+    assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
+
+
+def test_an_unreachable_database_fails_the_batch_once_without_retries(tmp_path):
+    from sqlalchemy.exc import OperationalError
+
+    from accunode_cli.server.state import in_transactions
+
+    calls: list[list[str]] = []
+
+    def work(session, items):
+        calls.append(list(items))
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with pytest.raises(OperationalError):
+        in_transactions(_sessions(tmp_path), work, ["a", "b", "c"])
+    assert calls == [["a", "b", "c"]]
