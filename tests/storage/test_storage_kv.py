@@ -38,6 +38,19 @@ def test_window_counts_flags_and_cache(store: KeyValueStore) -> None:
     store.close()
 
 
+def test_many_requests_counted_in_one_call_each_get_their_own_count(store: KeyValueStore) -> None:
+    store.set_flag("revoked:f", 30)
+    results = store.hit_many(
+        [(["rl:a"], []), (["rl:a", "rl:b"], ["revoked:g"]), (["rl:a"], ["revoked:f"])], 60
+    )
+    assert [[count for count, _ in counts] for counts, _ in results] == [[1], [2, 1], [3]]
+    assert [revoked for _, revoked in results] == [False, False, True]
+    assert all(1 <= reset <= 60 for counts, _ in results for _, reset in counts)
+    [(counts, _)] = store.hit_many([(["rl:a"], [])], 60)
+    assert counts[0][0] == 4  # the batch counted every hit, not one per counter
+    store.close()
+
+
 def test_redis_outage_degrades_without_raising() -> None:
     store = RedisStore("redis://127.0.0.1:1/0")  # nothing listens on port 1
     with pytest.raises(ServiceUnavailableError):
@@ -45,6 +58,8 @@ def test_redis_outage_degrades_without_raising() -> None:
     assert store.incr_window("k", 60)[0] == 1  # counted in process
     store.set_flag("revoked:z", 60)
     assert store.any_flag("revoked:z")  # this process still honours its own revocation
+    [(counts, revoked)] = store.hit_many([(["k"], ["revoked:z"])], 60)
+    assert counts[0][0] == 2 and revoked  # the API's batched check degrades the same way
     store.cache_set("c", "v", 10)
     assert store.cache_get("c") is None  # cache bypassed
     store.cache_delete("c")
