@@ -7,7 +7,14 @@ value was not used:
 * ``MISSING``: null, blank, NaN or a missing token (NM is *not* one: see below);
 * ``NOT_MEANINGFUL``: NM / N/M, +-inf, or a sentinel magnitude (``|x| >= 1e7``) that exporters
   write for a ratio whose denominator is zero or negative;
-* ``INVALID``: text that is neither a number nor a known token. The row cannot be scored.
+* ``INVALID``: text that is neither a number nor a known token. The row cannot be scored;
+* ``OUT_OF_RANGE``: a finite number outside the range the ratio can plausibly take (long-term
+  debt / capital of 1,234.5 %). It is scored as given and flagged, never silently "ok".
+
+Excel's error values mean what Excel means by them: ``#N/A`` (no value available), ``#REF!``,
+``#NAME?`` and ``#NULL!`` (a broken formula) are missing; ``#DIV/0!``, ``#NUM!`` and ``#VALUE!``
+(the ratio cannot be computed from its inputs) are not meaningful. A multiple may carry its
+unit: "2.1x", "2.1 x" and "2.1×" are 2.1.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ __all__ = [
     "MISSING",
     "NOT_MEANINGFUL",
     "INVALID",
+    "OUT_OF_RANGE",
     "STATUS_NAMES",
     "SENTINEL_MAGNITUDE",
     "MISSING_TOKENS",
@@ -30,26 +38,34 @@ __all__ = [
     "CleanColumn",
     "clean_column",
     "apply_floor",
+    "apply_range",
     "strings_array",
 ]
 
-OK, MISSING, NOT_MEANINGFUL, INVALID = 0, 1, 2, 3
-STATUS_NAMES = {OK: "ok", MISSING: "missing", NOT_MEANINGFUL: "not_meaningful", INVALID: "invalid"}
+OK, MISSING, NOT_MEANINGFUL, INVALID, OUT_OF_RANGE = 0, 1, 2, 3, 4
+STATUS_NAMES = {
+    OK: "ok",
+    MISSING: "missing",
+    NOT_MEANINGFUL: "not_meaningful",
+    INVALID: "invalid",
+    OUT_OF_RANGE: "out_of_range",
+}
 SENTINEL_MAGNITUDE = 1e7
 
 MISSING_TOKENS = (
     "", "nan", "n/a", "na", "n.a.", "n.a", "#n/a", "-", "--", "---", "\u2014", "\u2013",
-    "none", "null", "nil", "missing", "?",
+    "none", "null", "nil", "missing", "?", "#ref!", "#name?", "#null!", "#getting_data",
 )  # fmt: skip
 NOT_MEANINGFUL_TOKENS = (
     "nm", "n/m", "n.m.", "n.m", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
-    "#div/0!", "#num!",
+    "#div/0!", "#num!", "#value!",
 )  # fmt: skip
 
 _PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"  # a direct cast reads these exactly like _NUMBER
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
 _PARENTHESISED = r"^\((.*)\)$"
+_TIMES = "\\s*[xX\u00d7]$"  # "2.1x", "2.1 x", "2.1×": a multiple with its unit
 
 
 @dataclass(frozen=True)
@@ -57,10 +73,19 @@ class CleanColumn:
     """One cleaned column: float values (NaN unless OK) and a status code per row."""
 
     values: np.ndarray  # float64
-    status: np.ndarray  # int8, one of OK, MISSING, NOT_MEANINGFUL, INVALID
+    status: np.ndarray  # int8, one of OK, MISSING, NOT_MEANINGFUL, INVALID, OUT_OF_RANGE
+    raw: Any = None  # the cells it was cleaned from, for messages about invalid ones
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def __getitem__(self, index: int) -> Any:
+        """Return the raw cell of a row (the number when no raw cells were kept)."""
+        return self.raw[index] if self.raw is not None else float(self.values[index])
+
+    def scaled(self, factor: float) -> CleanColumn:
+        """Return the column with its values multiplied (a fraction read as percentage points)."""
+        return CleanColumn(self.values * factor, self.status, self.raw)
 
 
 def _clean_numeric(raw: np.ndarray) -> CleanColumn:
@@ -108,6 +133,7 @@ def _clean_text(text: Any) -> CleanColumn:
 
     number = pc.replace_substring_regex(text, _PARENTHESISED, r"-\1")
     number = pc.utf8_trim_whitespace(pc.replace_substring_regex(number, r"%$", ""))
+    number = pc.replace_substring_regex(number, _TIMES, "")
     number = pc.replace_substring_regex(number, r"^--", "-")  # "(-3)" is still negative
     thousands = pc.match_substring_regex(number, _THOUSANDS)
     number = pc.if_else(thousands, pc.replace_substring(number, ",", ""), number)
@@ -134,7 +160,20 @@ def apply_floor(column: CleanColumn, floor: float | None) -> CleanColumn:
         return column
     values = np.where(below, np.nan, column.values)
     status = np.where(below, np.int8(NOT_MEANINGFUL), column.status).astype(np.int8)
-    return CleanColumn(values, status)
+    return CleanColumn(values, status, column.raw)
+
+
+def apply_range(column: CleanColumn, plausible: tuple[float, float] | None) -> CleanColumn:
+    """Flag finite values outside a ratio's plausible range as OUT_OF_RANGE (still scored)."""
+    if plausible is None:
+        return column
+    low, high = plausible
+    with np.errstate(invalid="ignore"):
+        outside = (column.status == OK) & ((column.values < low) | (column.values > high))
+    if not outside.any():
+        return column
+    status = np.where(outside, np.int8(OUT_OF_RANGE), column.status).astype(np.int8)
+    return CleanColumn(column.values, status, column.raw)
 
 
 def clean_column(column: Any) -> CleanColumn:
@@ -147,6 +186,8 @@ def clean_column(column: Any) -> CleanColumn:
     """
     import pyarrow as pa
 
+    if isinstance(column, CleanColumn):
+        return column  # cleaned already (and perhaps rescaled) by the caller
     if isinstance(column, np.ndarray) and column.dtype.kind in "fiub":
         return _clean_numeric(column)
     if isinstance(column, pa.ChunkedArray):

@@ -31,6 +31,7 @@ from accunode_cli.scoring.cleaning import (
     NOT_MEANINGFUL,
     CleanColumn,
     apply_floor,
+    apply_range,
     clean_column,
 )
 from accunode_cli.scoring.ratios import RatioSpec, ratio_specs
@@ -152,7 +153,8 @@ class PDModel:
         cleaned = []
         for spec in self.ratios:
             if spec.name in columns:
-                cleaned.append(apply_floor(clean_column(columns[spec.name]), spec.min_meaningful))
+                column = apply_floor(clean_column(columns[spec.name]), spec.min_meaningful)
+                cleaned.append(apply_range(column, spec.plausible))
             else:
                 cleaned.append(CleanColumn(np.full(n, np.nan), np.full(n, MISSING, dtype=np.int8)))
         log_odds, contributions, status = self.score_clean(cleaned)

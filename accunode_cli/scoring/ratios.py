@@ -34,6 +34,10 @@ class RatioSpec:
     # Values below this cannot arise from a meaningful denominator (debt / EBITDA < 0 means
     # negative EBITDA; long-term debt / capital < 0 means negative capital): not meaningful.
     min_meaningful: float | None = None
+    # Values outside this range are scored as given but flagged ``out_of_range`` (a unit
+    # mistake, or a long-term debt / capital of 1,234.5 %): about ten times the widest values
+    # of the training data.
+    plausible: tuple[float, float] | None = None
 
     @property
     def risk_rises_when(self) -> str:
@@ -52,23 +56,34 @@ class RatioSpec:
 
 
 _LTD_CAP = RatioSpec(
-    "long_term_debt_to_total_capital", "Long-term debt / total capital", "percent", 1, 0.0
+    "long_term_debt_to_total_capital",
+    "Long-term debt / total capital",
+    "percent",
+    1,
+    0.0,
+    plausible=(0.0, 1000.0),
 )
 _DEBT_EBITDA = RatioSpec("total_debt_to_ebitda", "Total debt / EBITDA", "multiple", 1, 0.0)
 
 ANNUAL_RATIOS: tuple[RatioSpec, ...] = (
     _LTD_CAP,
     _DEBT_EBITDA,
-    RatioSpec("net_income_margin", "Net income margin", "percent", -1),
+    RatioSpec(
+        "net_income_margin", "Net income margin", "percent", -1, plausible=(-1000.0, 1000.0)
+    ),
     RatioSpec("ebit_to_interest_expense", "EBIT / interest expense", "multiple", -1),
-    RatioSpec("return_on_assets", "Return on assets", "percent", -1),
+    RatioSpec(
+        "return_on_assets", "Return on assets", "percent", -1, plausible=(-1000.0, 1000.0)
+    ),
 )
 
 QUARTERLY_RATIOS: tuple[RatioSpec, ...] = (
     _DEBT_EBITDA,
-    RatioSpec("sga_margin", "SG&A margin", "percent", -1),
+    RatioSpec("sga_margin", "SG&A margin", "percent", -1, plausible=(0.0, 10000.0)),
     _LTD_CAP,
-    RatioSpec("return_on_capital", "Return on capital", "percent", -1),
+    RatioSpec(
+        "return_on_capital", "Return on capital", "percent", -1, plausible=(-1000.0, 1000.0)
+    ),
 )
 
 

@@ -9,13 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from accunode_cli.scoring.cleaning import INVALID, OK, STATUS_NAMES
+from accunode_cli.scoring.cleaning import INVALID, MISSING, OK, STATUS_NAMES
 from accunode_cli.scoring.outputs import RATINGS, RISK_LEVELS, rating_codes, risk_level_codes
 
 if TYPE_CHECKING:
     from accunode_cli.scoring.engine import PDModel
 
-__all__ = ["Score", "ScoredBatch", "probability_from_log_odds"]
+__all__ = ["NO_RATIO_VALUES", "Score", "ScoredBatch", "probability_from_log_odds"]
+
+# A row whose every ratio is missing is not a company-year (a "Total" footer, a blank line with
+# a label): it gets no probability and this reason. One value, or one NM, is enough to score.
+NO_RATIO_VALUES = "no ratio values"
+_BASE = len(STATUS_NAMES)  # the flags code packs one status per ratio in this base
 
 
 def probability_from_log_odds(log_odds: np.ndarray) -> np.ndarray:
@@ -43,21 +48,24 @@ class Score:
         return asdict(self)
 
 
-def _invalid_messages(
-    names: tuple[str, ...], status: np.ndarray, raw: Mapping[str, Any]
-) -> np.ndarray:
+def _row_errors(names: tuple[str, ...], status: np.ndarray, raw: Mapping[str, Any]) -> np.ndarray:
+    """Return each row's reason for having no score: every invalid cell, or no ratio values."""
     messages = np.full(status.shape[0], None, dtype=object)
     bad_rows = np.flatnonzero((status == INVALID).any(axis=1))
-    for j in reversed(range(len(names))):  # the first bad ratio of a row names the reason
-        rows = bad_rows[status[bad_rows, j] == INVALID]
-        if rows.size == 0:
-            continue
-        column = raw[names[j]]
-        for row in rows:
-            cell = column[int(row)]
+    for row in bad_rows:  # rejected rows only: a Python loop over them is cheap
+        parts = []
+        for j in np.flatnonzero(status[row] == INVALID):
+            cell = raw[names[j]][int(row)]
             text = cell.as_py() if hasattr(cell, "as_py") else cell
-            messages[row] = f"{names[j]}: {str(text)[:60]!r} is not a number"
+            parts.append(f"{names[j]}: {str(text)[:60]!r} is not a number")
+        messages[row] = "; ".join(parts)
+    messages[_no_values(status)] = NO_RATIO_VALUES
     return messages
+
+
+def _no_values(status: np.ndarray) -> np.ndarray:
+    """Mark the rows whose every ratio is missing."""
+    return np.asarray((status == MISSING).all(axis=1))
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,13 @@ class ScoredBatch:
         status: np.ndarray,
         raw: Mapping[str, Any],
     ) -> ScoredBatch:
-        """Derive probabilities, levels, ratings and row errors from scored log-odds."""
+        """Derive probabilities, levels, ratings and row errors from scored log-odds.
+
+        A row without any ratio value gets no log-odds (NaN), so no probability either.
+        """
+        empty = _no_values(status)
+        if empty.any():
+            log_odds = np.where(empty, np.nan, log_odds)
         probability = probability_from_log_odds(log_odds)
         return cls(
             ratio_names=model.ratio_names,
@@ -96,7 +110,7 @@ class ScoredBatch:
             status=status,
             risk_codes=risk_level_codes(probability),
             rating_codes=rating_codes(probability),
-            row_error=_invalid_messages(model.ratio_names, status, raw),
+            row_error=_row_errors(model.ratio_names, status, raw),
         )
 
     def __len__(self) -> int:
@@ -131,7 +145,7 @@ class ScoredBatch:
         )
 
     def flags_text(self) -> Any:
-        """Return a pyarrow string array: "ratio=missing;ratio=not_meaningful", "" when none."""
+        """Return a pyarrow string array: "ratio=missing;ratio=out_of_range", "" when none."""
         import pyarrow as pa
 
         return self._flag_codes().cast(pa.string())
@@ -141,7 +155,7 @@ class ScoredBatch:
 
         code = np.zeros(len(self), dtype=np.int32)
         for j in range(len(self.ratio_names)):
-            code = code * 4 + self.status[:, j]
+            code = code * _BASE + self.status[:, j]
         indices = _numbers(pa.int32(), code, None)
         return pa.DictionaryArray.from_arrays(indices, _flag_labels(self.ratio_names))
 
@@ -218,10 +232,10 @@ def _label_array(labels: tuple[str, ...]) -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _flag_labels(names: tuple[str, ...]) -> Any:
-    """Return the flags text of every combination of statuses, indexed by its base-4 code."""
+    """Return the flags text of every combination of statuses, indexed by its code."""
     labels = []
-    for code in range(4 ** len(names)):
-        digits = [(code // 4 ** (len(names) - 1 - j)) % 4 for j in range(len(names))]
+    for code in range(_BASE ** len(names)):
+        digits = [(code // _BASE ** (len(names) - 1 - j)) % _BASE for j in range(len(names))]
         pairs = zip(names, digits, strict=True)
         labels.append(";".join(f"{n}={STATUS_NAMES[d]}" for n, d in pairs if d != OK))
     return _label_array(tuple(labels))

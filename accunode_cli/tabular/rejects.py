@@ -28,7 +28,10 @@ def default_errors_path(output: str) -> str | None:
 
 
 class ErrorsWriter:
-    """The errors file: one line per rejected row with its number, column, value and reason."""
+    """The errors file: one line per bad cell of a rejected row (number, column, value, reason).
+
+    A row without any ratio value gets one line with an empty column and value.
+    """
 
     def __init__(self, pending: PendingFile | None) -> None:
         self.pending = pending
@@ -43,15 +46,17 @@ class ErrorsWriter:
 
         if self._writer is None:
             return
-        bad = np.flatnonzero(scored.risk_codes < 0)
-        for index in bad:
+        for index in np.flatnonzero(scored.risk_codes < 0):
+            row = first_row + int(index)
             invalid = np.flatnonzero(scored.status[index] == INVALID)
-            ratio = scored.ratio_names[int(invalid[0])] if invalid.size else None
-            cell: Any = raw[ratio][int(index)] if ratio else None
-            value = cell.as_py() if hasattr(cell, "as_py") else cell
-            column = match.columns[ratio] if ratio else ""
-            reason = scored.row_error[index] or "cannot be scored"
-            self._writer.writerow([first_row + int(index), column, value, reason])
+            if not invalid.size:
+                self._writer.writerow([row, "", "", scored.row_error[index] or "cannot be scored"])
+            for j in invalid:
+                ratio = scored.ratio_names[int(j)]
+                cell: Any = raw[ratio][int(index)]
+                value = cell.as_py() if hasattr(cell, "as_py") else cell
+                reason = f"{ratio}: {str(value)[:60]!r} is not a number"
+                self._writer.writerow([row, match.columns[ratio], value, reason])
 
     def close(self) -> None:
         """Close the file (the pending file is committed or discarded by its owner)."""

@@ -96,11 +96,37 @@ def test_contributions_add_up_and_rows_match_the_batch(model) -> None:  # type: 
         assert list(one.contributions.values()) == batch.contributions[i].tolist()
 
 
-def test_all_missing_rows_still_get_a_flagged_pd(model) -> None:  # type: ignore[no-untyped-def]
+def test_a_row_without_any_ratio_value_is_not_scored(model) -> None:  # type: ignore[no-untyped-def]
+    """A "Total" footer or an empty request is no company-year: no PD, reason no ratio values."""
     score = model.score_one({})
-    assert score.probability is not None and 0 < score.probability < 1
+    assert score.probability is None and score.risk_level is None
+    assert score.error == "no ratio values"
     assert score.flags == {name: "missing" for name in model.ratio_names}
-    assert score.error is None
+    one = model.score_one({model.ratio_names[0]: "NM"})  # one value (even NM) is enough
+    assert one.error is None and one.probability is not None
+    batch = model.score_columns({model.ratio_names[0]: ["", "35", None]})
+    assert batch.row_error.tolist() == ["no ratio values", None, "no ratio values"]
+    assert batch.risk_codes.tolist()[0] == -1 and batch.to_arrow().column(
+        "probability"
+    ).to_pylist()[::2] == [None, None]
+
+
+def test_out_of_range_values_are_flagged_and_scored(model) -> None:  # type: ignore[no-untyped-def]
+    name = "long_term_debt_to_total_capital"
+    if name not in model.ratio_names:
+        return
+    score = model.score_one({name: "1,234.5"})
+    assert score.flags[name] == "out_of_range" and score.probability is not None
+    flags = model.score_columns({name: [1234.5, 35.0]}).to_arrow().column("flags").to_pylist()
+    assert f"{name}=out_of_range" in flags[0] and f"{name}=" not in flags[1]
+
+
+def test_every_bad_cell_of_a_row_is_named(model) -> None:  # type: ignore[no-untyped-def]
+    names = model.ratio_names
+    batch = model.score_columns({names[0]: ["abc"], names[1]: ["1..2"], names[2]: ["5"]})
+    assert batch.row_error[0] == (
+        f"{names[0]}: 'abc' is not a number; {names[1]}: '1..2' is not a number"
+    )
 
 
 def test_text_cells_and_an_unusable_cell(model) -> None:  # type: ignore[no-untyped-def]
@@ -129,7 +155,9 @@ def test_record_batches_score_like_columns(model) -> None:  # type: ignore[no-un
     values = {name: [1.0, 50.0, None] for name in model.ratio_names}
     batch = pa.RecordBatch.from_pydict({**values, "company": ["a", "b", "c"]})
     assert np.array_equal(
-        model.score_record_batch(batch).log_odds, model.score_columns(values).log_odds
+        model.score_record_batch(batch).log_odds,
+        model.score_columns(values).log_odds,
+        equal_nan=True,  # the third row has no ratio value: no score either way
     )
 
 

@@ -18,7 +18,7 @@ MEANT = {
     "THOU": (1234.5, 2.1, 8.5, 1050.0, 6.1),  # "1,234.5" is 1234.5
     "NEG": (35.5, 2.1, -3.2, 9.2, -1.4),  # "(3.2)" is -3.2
     "PAD": (35.5, 2.1, 8.5, 9.2, 6.1),  # padding is ignored
-    "MISS": (None, None, None, None, None),  # N/A, NA, n.a., -, --
+    "MISS": (None, None, None, None, None),  # N/A, NA, n.a., -, --: no ratio value, no score
     "DASH": (None, None, None, 9.2, 6.1),  # em dash, blank, NaN
     "NM": (NM, NM, 8.5, NM, 6.1),  # NM, N/M, inf
     "SENT": (35.5, NM, 8.5, NM, 6.1),  # 1e8 and -1e8 sentinels
@@ -42,7 +42,7 @@ def test_messy_sample_means_what_it_says(sample_data: Path, tmp_path: Path) -> N
     result = score_file(
         BulkRequest(input=str(sample_data / "messy_annual.csv"), output=str(target))
     )
-    assert result.summary["rows"] == 11 and result.summary["rejected"] == 1
+    assert result.summary["rows"] == 11 and result.summary["rejected"] == 2
     rows = {row["Company Symbol"]: row for row in pcsv.read_csv(target).to_pylist()}
     model = load_model("annual")
     for symbol, values in MEANT.items():
@@ -51,5 +51,7 @@ def test_messy_sample_means_what_it_says(sample_data: Path, tmp_path: Path) -> N
         assert rows[symbol]["probability"] == expected.probability, symbol
     for symbol, flags in FLAGS.items():
         assert (rows[symbol]["flags"] or "") == flags, symbol
+    assert rows["MISS"]["probability"] is None and rows["MISS"]["error"] == "no ratio values"
+    assert rows["THOU"]["flags"] == "long_term_debt_to_total_capital=out_of_range"
     assert rows["BAD"]["probability"] is None
     assert rows["BAD"]["error"] == "net_income_margin: 'abc' is not a number"

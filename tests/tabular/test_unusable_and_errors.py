@@ -175,6 +175,10 @@ def test_bad_rows_keep_their_place_and_are_listed(tmp_path: Path) -> None:
     assert table[2]["probability"] is None
     assert table[2]["error"] == "net_income_margin: 'abc' is not a number"
     assert table[7]["probability"] is None
+    assert table[7]["error"] == (
+        "long_term_debt_to_total_capital: 'x1' is not a number; "
+        "return_on_assets: '??' is not a number"
+    )
     assert all(row["probability"] is not None for i, row in enumerate(table) if i not in (2, 7))
     errors = pcsv.read_csv(tmp_path / "scored.errors.csv").to_pylist()
     assert errors == [
@@ -189,6 +193,12 @@ def test_bad_rows_keep_their_place_and_are_listed(tmp_path: Path) -> None:
             "column": "long_term_debt_to_total_capital",
             "value": "x1",
             "reason": "long_term_debt_to_total_capital: 'x1' is not a number",
+        },
+        {
+            "row": 8,
+            "column": "return_on_assets",
+            "value": "??",
+            "reason": "return_on_assets: '??' is not a number",
         },
     ]
 
