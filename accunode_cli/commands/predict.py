@@ -50,8 +50,18 @@ def _score(kind: str, ratios: dict[str, str | None], company: dict[str, Any], **
     from accunode_cli.commands import render_predict
     from accunode_cli.scoring import load_model
 
+    from accunode_cli.errors import InputError
+    from accunode_cli.scoring.results import NO_RATIO_VALUES
+
     model = load_model(kind, kw["model_dir"])
     score = model.score_one(ratios)
+    if score.error == NO_RATIO_VALUES:
+        first = model.ratio_names[0].replace("_", "-")
+        raise InputError(
+            f"no ratio values: give at least one ratio, e.g. --{first} 35 "
+            f"(see accunode predict {kind} --help)",
+            details={"inputs": ratios},
+        )
     render_predict.show(kind, model, ratios, score, company)
 
 
