@@ -129,7 +129,7 @@ def print_table(
 
 def warn(message: str) -> None:
     """Print a one-line diagnostic on stderr."""
-    stderr_console().print(f"[yellow]warning:[/yellow] {message}", markup=True)
+    stderr_console().print(f"[yellow]warning:[/yellow] {message}", markup=True, soft_wrap=True)
 
 
 def fail(error: AccuNodeError) -> NoReturn:

@@ -19,8 +19,14 @@ EPILOG = """Examples:
 
   cat companies.csv | accunode bulk-score - --kind quarterly > scored.csv
 
+  accunode bulk-score screen.xlsx --sheet Annual --header-row 4 -o scored.csv
+
+  accunode bulk-score export.csv --map "Net Inc Mgn=net_income_margin" -o scored.csv
+
+  accunode bulk-score fractions.csv --percent-as-fraction -o scored.csv
+
 Inputs: CSV/TSV (any of , ; tab |; UTF-8 with or without BOM, UTF-16; .gz), Parquet, Excel
-.xlsx, JSON lines; '-' reads CSV from stdin. Exit codes: 0 done (some rows may be rejected,
+.xlsx and .xls, JSON lines; '-' reads CSV from stdin. A row needs at least one ratio value. Exit codes: 0 done (some rows may be rejected,
 see the error column and the errors file), 1 no row could be scored, 2 unusable input."""
 
 
@@ -68,6 +74,45 @@ def bulk_score(
     sheet: Annotated[
         str | None, typer.Option(help="Excel sheet to read (default: the first).")
     ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(
+            help="Excel: the header's row number (default: the first row naming ratios).",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="HEADER=RATIO",
+            help="Read column HEADER as the ratio RATIO (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    map_file: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE",
+            help='TOML file of "Header" = "ratio_name" lines, at the top or under [columns].',
+            show_default=False,
+        ),
+    ] = None,
+    percent_as_fraction: Annotated[
+        bool,
+        typer.Option(
+            "--percent-as-fraction",
+            help="Percentage ratios are fractions (0.35 for 35 %): multiply them by 100.",
+        ),
+    ] = False,
+    percent_as_points: Annotated[
+        bool,
+        typer.Option(
+            "--percent-as-points",
+            help="Percentage ratios are points (35 for 35 %): skip the fraction check.",
+        ),
+    ] = False,
     model_dir: ModelDirOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -79,6 +124,9 @@ def bulk_score(
     apply_json(json_output)
     if console.state.json_mode and output == "-":
         raise UsageError("--json prints the summary on stdout; write the scores with -o FILE")
+    if percent_as_fraction and percent_as_points:
+        raise UsageError("pass one of --percent-as-fraction and --percent-as-points")
+    percent = "fraction" if percent_as_fraction else "points" if percent_as_points else None
     request = BulkRequest(
         input=input_path,
         output=output,
@@ -89,9 +137,15 @@ def bulk_score(
         format=output_format,
         sheet=sheet,
         model_dir=str(model_dir) if model_dir else None,
+        header_row=header_row,
+        column_map=tuple(column_map or ()),
+        map_file=map_file,
+        percent=percent,
     )
     with console.progress(label="scoring") as bar:
-        result = score_file(request, on_rows=bar.advance, on_total=bar.set_total)
+        result = score_file(
+            request, on_rows=bar.advance, on_total=bar.set_total, on_warning=console.warn
+        )
     render_bulk.show(result)
     if result.summary["scored"] == 0:
         raise AccuNodeError(

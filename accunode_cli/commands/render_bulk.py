@@ -36,19 +36,28 @@ def show(result: Any) -> None:
         None, ["Risk level", "Rows", "Share"], levels, stderr=to_stderr, right_align=(1, 2)
     )
     inputs = [
-        [name, f"{data['missing_by_ratio'][name]:,}", f"{data['not_meaningful_by_ratio'][name]:,}"]
+        [
+            name,
+            f"{data['missing_by_ratio'][name]:,}",
+            f"{data['not_meaningful_by_ratio'][name]:,}",
+            f"{data['out_of_range_by_ratio'][name]:,}",
+        ]
         for name in data["missing_by_ratio"]
     ]
     console.print_table(
         None,
-        ["Ratio", "Missing", "Not meaningful"],
+        ["Ratio", "Missing", "Not meaningful", "Out of range"],
         inputs,
         stderr=to_stderr,
-        right_align=(1, 2),
+        right_align=(1, 2, 3),
     )
     tail = [f"Rows rejected: {data['rejected']:,}"]
+    if data["rejected_no_ratio_values"]:
+        tail[0] += f", {data['rejected_no_ratio_values']:,} of them with no ratio values"
     if data["rejected"] and result.errors_file:
         tail[0] += f" (listed in {result.errors_file})"
+    if data["warnings"]:
+        tail.append(f"Warnings: {len(data['warnings'])} (printed above; --json lists them)")
     if result.output != "-":
         tail.append(f"Output: {result.output}")
     console.print_lines(tail, stderr=to_stderr)

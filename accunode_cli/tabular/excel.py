@@ -1,14 +1,50 @@
-"""Read the first (or a named) sheet of an .xlsx workbook into one Arrow table."""
+"""Read one sheet of an Excel workbook (.xlsx with openpyxl, .xls with xlrd) into an Arrow table.
+
+Cells are read as Excel displays them: a number formatted as a percentage (``0.0%``) is
+multiplied by 100, so 0.788 shown as 78.8 % is 78.8, the unit the models take. Both readers
+are used because they expose each cell's number format (python-calamine, though faster, does
+not, and without the format a percentage cannot be told from a fraction). Title rows above the
+header are skipped: the header is the first row that names ratio columns, or ``header_row``.
+Every error names the workbook and the sheet.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from accunode_cli.errors import UnreadableFileError, UsageError
-from accunode_cli.tabular.columns import check_names
+from accunode_cli.errors import AccuNodeError, UnreadableFileError, UsageError
+from accunode_cli.tabular.columns import check_names, header_score
 
-__all__ = ["read_excel"]
+__all__ = ["ExcelTable", "read_excel", "is_percent_format"]
+
+_HEADER_SEARCH_ROWS = 30  # title blocks are a few rows; a header further down is passed by hand
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+@dataclass(frozen=True)
+class ExcelTable:
+    """A sheet read as a table: its name, the data and the columns read as percentages."""
+
+    sheet: str
+    table: Any  # pyarrow.Table
+    percent_columns: frozenset[str]  # columns whose every number was percent-formatted
+    header_row: int  # the header's row number in the sheet (1-based, as Excel shows it)
+
+
+def is_percent_format(number_format: str | None) -> bool:
+    """Tell whether an Excel number format shows the value times 100 with a % sign."""
+    if not number_format or "%" not in number_format:
+        return False
+    return "%" in _FORMAT_LITERALS.sub("", number_format)  # a quoted or escaped % is text
+
+
+def _percent_points(value: float) -> float:
+    # 0.788 * 100 is 78.80000000000001 in binary; Excel shows (and means) 78.8.
+    return float(f"{value * 100:.15g}")
 
 
 def _column(values: list[Any]) -> Any:
@@ -30,47 +66,161 @@ def _column(values: list[Any]) -> Any:
     return pa.array(text, type=pa.string())
 
 
-def _sheet(workbook: Any, sheet: str | None, *, path: str) -> Any:
-    if sheet is None:
-        return workbook.worksheets[0]
-    if sheet not in workbook.sheetnames:
-        raise UsageError(
-            f"{path} has no sheet {sheet!r}; its sheets are {', '.join(workbook.sheetnames)}"
-        )
-    return workbook[sheet]
+Cell = tuple[Any, bool]  # (value, formatted as a percentage)
+Rows = Iterator[tuple[int, list[Cell]]]  # (sheet row number, cells)
 
 
-def read_excel(path: str, *, sheet: str | None) -> Any:
-    """Return the sheet as a pyarrow Table; blank rows are not data rows."""
-    import zipfile
+def _blank(cells: Sequence[Cell]) -> bool:
+    return all(value is None or str(value).strip() == "" for value, _ in cells)
 
-    import pyarrow as pa
+
+def _xlsx_sheets(path: str) -> tuple[list[str], Callable[[str], Rows], Callable[[], None]]:
     from openpyxl import load_workbook
 
+    workbook = load_workbook(path, read_only=True, data_only=True)
+
+    def rows(name: str) -> Rows:
+        for number, row in enumerate(workbook[name].iter_rows(), start=1):
+            yield (
+                number,
+                [
+                    (cell.value, isinstance(cell.value, int | float) and _is_pct(cell))
+                    for cell in row
+                ],
+            )
+
+    return list(workbook.sheetnames), rows, workbook.close
+
+
+def _is_pct(cell: Any) -> bool:
+    return is_percent_format(getattr(cell, "number_format", None))
+
+
+def _xls_sheets(path: str) -> tuple[list[str], Callable[[str], Rows], Callable[[], None]]:
+    import xlrd
+
+    book = xlrd.open_workbook(path, formatting_info=True, on_demand=True)
+    percent_xf = {
+        index
+        for index, xf in enumerate(book.xf_list)
+        if is_percent_format(getattr(book.format_map.get(xf.format_key), "format_str", None))
+    }
+
+    def value(cell: Any) -> Any:
+        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+            return None
+        if cell.ctype == xlrd.XL_CELL_ERROR:
+            return xlrd.error_text_from_code.get(cell.value, "#N/A")
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            return xlrd.xldate_as_datetime(cell.value, book.datemode)
+        if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+            return bool(cell.value)
+        if cell.ctype == xlrd.XL_CELL_NUMBER and float(cell.value).is_integer():
+            return int(cell.value)  # xls keeps every number as a float; 2024 is a year
+        return cell.value
+
+    def rows(name: str) -> Rows:
+        sheet = book.sheet_by_name(name)
+        for r in range(sheet.nrows):
+            yield (
+                r + 1,
+                [
+                    (value(cell), cell.ctype == xlrd.XL_CELL_NUMBER and cell.xf_index in percent_xf)
+                    for cell in sheet.row(r)
+                ],
+            )
+
+    return list(book.sheet_names()), rows, book.release_resources
+
+
+def _header_index(
+    rows: list[tuple[int, list[Cell]]],
+    header_row: int | None,
+    column_map: Mapping[str, str] | None,
+    where: str,
+) -> int:
+    if header_row is not None:
+        for index, (number, _) in enumerate(rows):
+            if number == header_row:
+                return index
+        raise UsageError(
+            f"{where}: row {header_row} is blank or past the end of the sheet; "
+            "pass the header's row number as --header-row"
+        )
+    best = max(
+        range(min(len(rows), _HEADER_SEARCH_ROWS)),
+        key=lambda i: (header_score([v for v, _ in rows[i][1]], column_map) >= 2, -i),
+    )
+    found = header_score([v for v, _ in rows[best][1]], column_map) >= 2
+    return best if found else 0  # no ratio header: the first row, and column errors follow
+
+
+def read_excel(
+    path: str,
+    *,
+    sheet: str | None,
+    header_row: int | None = None,
+    column_map: Mapping[str, str] | None = None,
+    format: str = "xlsx",
+) -> ExcelTable:
+    """Return the sheet as an ExcelTable; blank rows are not data rows."""
+    opener = _xls_sheets if format == "xls" else _xlsx_sheets
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise UnreadableFileError(f"{path} is not a readable Excel workbook: {error}") from error
+        names, read_rows, close = opener(path)
+    except AccuNodeError:
+        raise
+    except Exception as error:  # each library has its own zoo of exceptions for a bad file
+        raise UnreadableFileError(
+            f"{path} is not a readable Excel workbook ({_reason(error)})"
+        ) from error
     try:
-        rows = [
-            row
-            for row in _sheet(workbook, sheet, path=path).iter_rows(values_only=True)
-            if any(cell is not None and str(cell).strip() != "" for cell in row)
-        ]
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise UnreadableFileError(f"{path} is not a readable Excel workbook: {error}") from error
+        if sheet is not None and sheet not in names:
+            raise UsageError(f"{path} has no sheet {sheet!r}; its sheets are {_listed(names)}")
+        chosen = sheet if sheet is not None else names[0]
+        where = f"{path} (sheet {chosen!r})"
+        try:
+            rows = [(n, cells) for n, cells in read_rows(chosen) if not _blank(cells)]
+        except Exception as error:
+            raise UnreadableFileError(f"cannot read {where}: {_reason(error)}") from error
     finally:
-        workbook.close()
+        close()
     if not rows:
-        raise UnreadableFileError(f"{path} has an empty sheet")
-    header = ["" if cell is None else str(cell).strip() for cell in rows[0]]
+        others = [name for name in names if name != chosen]
+        hint = f"; the workbook's sheets are {_listed(names)}" if others else ""
+        raise UnreadableFileError(
+            f"{where} has no data{hint}" + ("; pass --sheet NAME" if others else ""),
+            details={"sheet": chosen, "sheets": names},
+        )
+    start = _header_index(rows, header_row, column_map, where)
+    number, header_cells = rows[start]
+    header = ["" if v is None else str(v).strip() for v, _ in header_cells]
     while header and header[-1] == "":
         header.pop()
     if not header:
-        raise UnreadableFileError(f"{path} has no header row")
-    body = rows[1:]
-    columns = [
-        _column([row[j] if j < len(row) else None for row in body]) for j in range(len(header))
-    ]
-    check_names(header, name=path)
-    return pa.Table.from_arrays(columns, names=header)
+        raise UnreadableFileError(f"{where} has no header row")
+    check_names(header, name=where)
+    return _table(chosen, header, rows[start + 1 :], number)
+
+
+def _table(sheet: str, header: list[str], body: list[tuple[int, list[Cell]]], row: int) -> Any:
+    import pyarrow as pa
+
+    columns, percent = [], set()
+    for j, name in enumerate(header):
+        cells = [cells[j] if j < len(cells) else (None, False) for _, cells in body]
+        numbers = [p for v, p in cells if isinstance(v, int | float) and not isinstance(v, bool)]
+        if numbers and all(numbers):
+            percent.add(name)
+        values = [_percent_points(v) if p else v for v, p in cells]
+        columns.append(_column(values))
+    return ExcelTable(sheet, pa.Table.from_arrays(columns, names=header), frozenset(percent), row)
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__

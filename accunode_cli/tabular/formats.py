@@ -11,6 +11,7 @@ from pathlib import Path
 from accunode_cli.errors import UnreadableFileError, UsageError
 
 __all__ = [
+    "EXCEL_FORMATS",
     "INPUT_FORMATS",
     "OUTPUT_FORMATS",
     "CsvDialect",
@@ -21,7 +22,8 @@ __all__ = [
     "read_header",
 ]
 
-INPUT_FORMATS = ("csv", "parquet", "xlsx", "jsonl")
+INPUT_FORMATS = ("csv", "parquet", "xlsx", "xls", "jsonl")
+EXCEL_FORMATS = ("xlsx", "xls")
 OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -34,6 +36,7 @@ _EXTENSIONS = {
     ".pq": "parquet",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".xls": "xls",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "jsonl",
@@ -41,8 +44,9 @@ _EXTENSIONS = {
 _MAGIC = (
     (b"PAR1", "parquet"),
     (b"PK\x03\x04", "xlsx"),
+    (b"\xd0\xcf\x11\xe0", "xls"),  # an OLE2 compound file: Excel 97-2003
 )
-_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\x7fELF", b"\xff\xd8\xff", b"GIF8", b"BZh", b"\xd0\xcf\x11")
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\x7fELF", b"\xff\xd8\xff", b"GIF8", b"BZh")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def _strip_compression(name: str) -> tuple[str, str | None]:
 
 
 def format_from_name(name: str) -> str | None:
-    """Return the format an extension names ("csv", "parquet", "xlsx", "jsonl"), or None."""
+    """Return the format an extension names ("csv", "parquet", "xlsx", "xls", "jsonl"), or None."""
     stem, _ = _strip_compression(name)
     return _EXTENSIONS.get(Path(stem).suffix)
 
@@ -80,7 +84,7 @@ def sniff_format(head: bytes, *, name: str) -> str:
     if any(head.startswith(magic) for magic in _BINARY_MAGIC):
         raise UnreadableFileError(f"{name} is a binary file, not a table")
     known = format_from_name(name)
-    if known in ("parquet", "xlsx"):
+    if known in ("parquet", "xlsx", "xls"):
         # The name promises a binary container but the bytes are not one.
         raise UnreadableFileError(f"{name} is not a valid {known} file (truncated or corrupt?)")
     if known:

@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from accunode_cli.errors import UnreadableFileError, UsageError
+from accunode_cli.tabular import percent
 from accunode_cli.tabular.columns import (
     ColumnMatch,
+    check_map,
     infer_kind,
     match_columns,
+    read_column_map,
     to_point_decimals,
     uses_decimal_comma,
 )
@@ -50,6 +53,10 @@ class BulkRequest:
     format: str | None = None
     sheet: str | None = None
     model_dir: str | None = None
+    header_row: int | None = None  # Excel: the header's row number; found when None
+    column_map: tuple[str, ...] = ()  # "Header=ratio_name" items (--map)
+    map_file: str | None = None  # a TOML file of such pairs (--map-file)
+    percent: str | None = None  # "fraction" or "points" when the user says; None: check
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,9 @@ def _same_file(a: str, b: str | None) -> bool:
         return False
 
 
-def _prepare_batch(batch: Any, match: ColumnMatch, *, decimal_comma: bool) -> dict[str, Any]:
+def _prepare_batch(
+    batch: Any, match: ColumnMatch, *, decimal_comma: bool, to_points: tuple[str, ...] = ()
+) -> dict[str, Any]:
     import pyarrow as pa
 
     raw = {ratio: batch.column(column) for ratio, column in match.columns.items()}
@@ -93,6 +102,8 @@ def _prepare_batch(batch: Any, match: ColumnMatch, *, decimal_comma: bool) -> di
             ratio: to_point_decimals(column) if pa.types.is_string(column.type) else column
             for ratio, column in raw.items()
         }
+    if to_points:
+        raw = percent.scaled_to_points(raw, list(to_points))
     return raw
 
 
@@ -104,10 +115,11 @@ def _score_batch(
     *,
     decimal_comma: bool,
     explain: bool,
+    to_points: tuple[str, ...] = (),
 ) -> tuple[Any, Any, dict[str, Any]]:
     import pyarrow as pa
 
-    raw = _prepare_batch(batch, match, decimal_comma=decimal_comma)
+    raw = _prepare_batch(batch, match, decimal_comma=decimal_comma, to_points=to_points)
     scored = model.score_columns(raw)
     summary.add(scored)  # one scoring thread: batches are added one at a time
     # Dictionary-encoded labels: same values, no per-row strings; the writers take them as
@@ -124,14 +136,26 @@ def _score_batch(
 def _plan(request: BulkRequest) -> tuple[TableSource, ColumnMatch, str]:
     if request.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
+    if request.header_row is not None and request.header_row < 1:
+        raise UsageError("--header-row counts from 1, as Excel numbers its rows")
+    if request.percent not in (None, "fraction", "points"):
+        raise UsageError("percentages are given as 'fraction' or 'points'")
+    column_map = read_column_map(request.column_map, request.map_file)
     if request.output != "-" and Path(request.output).is_dir():
         raise UsageError(f"the output {request.output} is a directory")
     output_format = output_format_for(request.output, request.format)
     if output_format == "parquet" and request.output == "-":
         raise UsageError("Parquet output needs a file; pass -o FILE.parquet")
-    source = open_source(request.input, batch_size=request.batch_size, sheet=request.sheet)
-    kind = request.kind or infer_kind(source.names, source=source.name)
-    match = match_columns(source.names, kind, source=source.name)
+    source = open_source(
+        request.input,
+        batch_size=request.batch_size,
+        sheet=request.sheet,
+        header_row=request.header_row,
+        column_map=column_map,
+    )
+    check_map(source.names, column_map, source=source.name)
+    kind = request.kind or infer_kind(source.names, source=source.name, column_map=column_map)
+    match = match_columns(source.names, kind, source=source.name, column_map=column_map)
     errors = request.errors or default_errors_path(request.output)
     for target in (request.output, errors):
         if _same_file(request.input, target):
@@ -165,16 +189,34 @@ def _uses_decimal_comma(source: TableSource, match: ColumnMatch, first: Any) -> 
     return uses_decimal_comma([first.column(c) for c in match.columns.values()])
 
 
+def _percent_plan(
+    request: BulkRequest, model: Any, source: TableSource, match: ColumnMatch, first: Any
+) -> tuple[tuple[str, ...], str | None]:
+    """Return (ratios to multiply by 100, a warning): decided on the first batch."""
+    ratios = percent.percent_ratios(model, source.percent_columns, match.columns)
+    if request.percent == "fraction":
+        return tuple(ratios), None
+    if request.percent == "points":
+        return (), None
+    raw = _prepare_batch(first, match, decimal_comma=_uses_decimal_comma(source, match, first))
+    checks = percent.fraction_columns(model, raw, ratios, match.columns)
+    if not checks:
+        return (), None
+    return (), percent.warning_text(source.name, checks, first.num_rows)
+
+
 def score_file(
     request: BulkRequest,
     *,
     on_rows: Callable[[int], None] | None = None,
     on_total: Callable[[int | None], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> BulkResult:
     """Score every row of INPUT into OUTPUT; return the summary of the run.
 
     ``on_total`` hears the number of rows when the format knows it up front (Parquet, Excel);
-    ``on_rows`` hears each written batch's rows.
+    ``on_rows`` hears each written batch's rows; ``on_warning`` hears each warning as soon as
+    it is known (the summary lists them too).
     """
     from accunode_cli.scoring import load_model
 
@@ -187,12 +229,18 @@ def score_file(
     first = next(batches, None)
     if first is None:
         raise UnreadableFileError(f"{source.name} has a header but no data rows")
+    to_points, warning = _percent_plan(request, model, source, match, first)
     options = {
         "decimal_comma": _uses_decimal_comma(source, match, first),
         "explain": request.explain,
+        "to_points": to_points,
     }
     errors_path = request.errors or default_errors_path(request.output)
     summary = BulkSummary(match.kind, model.version, model.ratio_names)
+    if warning is not None:
+        summary.warnings.append(warning)
+        if on_warning is not None:
+            on_warning(warning)
     with _reserved(request.output if request.output != "-" else None, errors_path) as pending:
         _run(
             model,
@@ -226,7 +274,7 @@ def _run(
     summary: BulkSummary,
     sink_target: tuple[PendingFile | None, str],
     errors: ErrorsWriter,
-    options: dict[str, bool],
+    options: dict[str, Any],
     on_rows: Callable[[int], None] | None,
 ) -> None:
     """Read here, score in one thread, write in another; order is kept by the queues."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,13 @@ from typing import Any, BinaryIO
 from accunode_cli.errors import ColumnError, UnreadableFileError, UsageError
 from accunode_cli.tabular import jsonlines
 from accunode_cli.tabular.columns import check_names
-from accunode_cli.tabular.formats import CsvDialect, read_header, sniff_csv_dialect, sniff_format
+from accunode_cli.tabular.formats import (
+    EXCEL_FORMATS,
+    CsvDialect,
+    read_header,
+    sniff_csv_dialect,
+    sniff_format,
+)
 
 __all__ = ["TableSource", "drop_blank_rows", "open_source", "HEAD_BYTES"]
 
@@ -63,6 +69,8 @@ class TableSource:
     dialect: CsvDialect | None = None
     _open_batches: Any = field(default=None, repr=False)
     rows: int | None = None  # known up front for Parquet and Excel
+    # Excel columns whose numbers were all formatted as percentages (read as points already).
+    percent_columns: frozenset[str] = frozenset()
 
     def batches(self, *, text_columns: frozenset[str] = frozenset()) -> Iterator[Any]:
         """Yield pyarrow RecordBatches of data rows; ``text_columns`` stay text (JSON lines)."""
@@ -120,9 +128,22 @@ def _read_head(stream: BinaryIO) -> bytes:
     return b"".join(chunks)
 
 
-def open_source(path: str, *, batch_size: int, sheet: str | None = None) -> TableSource:
-    """Open INPUT (a path, or ``-`` for CSV on stdin) and read its column names."""
+def open_source(
+    path: str,
+    *,
+    batch_size: int,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    column_map: Mapping[str, str] | None = None,
+) -> TableSource:
+    """Open INPUT (a path, or ``-`` for CSV on stdin) and read its column names.
+
+    ``sheet`` and ``header_row`` apply to Excel workbooks; ``column_map`` helps find their
+    header row below a title block.
+    """
     if path == "-":
+        if sheet is not None or header_row is not None:
+            raise UsageError("--sheet and --header-row apply to Excel files only")
         return _open_stdin(batch_size=batch_size)
     file = Path(path)
     if not file.exists():
@@ -135,25 +156,38 @@ def open_source(path: str, *, batch_size: int, sheet: str | None = None) -> Tabl
     except OSError as error:
         raise UnreadableFileError(f"cannot read {path}: {error.strerror}") from error
     kind = sniff_format(head, name=path)
-    if sheet is not None and kind != "xlsx":
-        raise UsageError("--sheet applies to Excel files only")
+    if (sheet is not None or header_row is not None) and kind not in EXCEL_FORMATS:
+        raise UsageError("--sheet and --header-row apply to Excel files only")
     if kind == "parquet":
         return _open_parquet(path, batch_size=batch_size)
-    if kind == "xlsx":
-        from accunode_cli.tabular.excel import read_excel
-
-        table = read_excel(path, sheet=sheet)
-        return TableSource(
-            path,
-            "xlsx",
-            list(table.schema.names),
-            _open_batches=lambda _text: iter(table.to_batches(max_chunksize=batch_size)),
-            rows=table.num_rows,
-        )
+    if kind in EXCEL_FORMATS:
+        return _open_excel(path, kind, batch_size, sheet, header_row, column_map)
     gzipped = head.startswith(b"\x1f\x8b")
     if kind == "jsonl":
         return _open_jsonl(path, gzipped=gzipped, batch_size=batch_size)
     return _open_csv_file(path, gzipped=gzipped, batch_size=batch_size)
+
+
+def _open_excel(
+    path: str,
+    kind: str,
+    batch_size: int,
+    sheet: str | None,
+    header_row: int | None,
+    column_map: Mapping[str, str] | None,
+) -> TableSource:
+    from accunode_cli.tabular.excel import read_excel
+
+    read = read_excel(path, sheet=sheet, header_row=header_row, column_map=column_map, format=kind)
+    table = read.table
+    return TableSource(
+        f"{path} (sheet {read.sheet!r})",
+        kind,
+        list(table.schema.names),
+        _open_batches=lambda _text: iter(table.to_batches(max_chunksize=batch_size)),
+        rows=table.num_rows,
+        percent_columns=read.percent_columns,
+    )
 
 
 def _decompressed_head(path: str, *, gzipped: bool) -> bytes:

@@ -1,0 +1,102 @@
+"""Percentages given as fractions (0.35 for 35 %): find them, or scale them when told.
+
+The models take percentage ratios in points (35.0 for 35 %). A column divided by 100 scores
+as a much safer company with no error, so the first batch of every run is checked: a percent
+ratio column whose values nearly all lie within +-1.5 while the model's reference value (the
+training median) is far above 1 looks like fractions, and the run says so in one warning line
+and in its summary. ``--percent-as-fraction`` multiplies the percent ratio columns by 100
+(Excel cells formatted as percentages are read as points already and stay as they are);
+``--percent-as-points`` states that the numbers are points and silences the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PercentCheck", "fraction_columns", "scaled_to_points", "percent_ratios"]
+
+FRACTION_LIMIT = 1.5  # a fraction of a percentage ratio rarely lies outside +-150 %
+FRACTION_SHARE = 0.95  # nearly all values of the column within the limit...
+MIN_REFERENCE = 5.0  # ...while the model's median company has at least 5 (points)
+MIN_VALUES = 10  # fewer numbers than this say nothing
+
+
+@dataclass(frozen=True)
+class PercentCheck:
+    """A percent ratio column whose first batch looks like fractions."""
+
+    ratio: str
+    column: str
+    share: float  # of its numbers within +-FRACTION_LIMIT
+    median: float
+    reference: float  # the model's median company
+
+
+def percent_ratios(model: Any, skip: frozenset[str], columns: Mapping[str, str]) -> list[str]:
+    """Return the model's percentage ratios, less those read from percent-formatted cells."""
+    return [
+        spec.name
+        for spec in model.ratios
+        if spec.unit == "percent" and columns.get(spec.name) not in skip
+    ]
+
+
+def fraction_columns(
+    model: Any, raw: Mapping[str, Any], ratios: list[str], columns: Mapping[str, str]
+) -> list[PercentCheck]:
+    """Return the percent ratio columns of a (first) batch whose values look like fractions."""
+    from accunode_cli.scoring import OK, clean_column
+
+    found = []
+    for spec, function in zip(model.ratios, model.functions, strict=True):
+        if spec.name not in ratios or spec.name not in raw:
+            continue
+        cleaned = clean_column(raw[spec.name])
+        values = cleaned.values[cleaned.status == OK]
+        if values.size < MIN_VALUES or abs(function.reference) < MIN_REFERENCE:
+            continue
+        share = float(np.mean(np.abs(values) <= FRACTION_LIMIT))
+        if share >= FRACTION_SHARE:
+            found.append(
+                PercentCheck(
+                    spec.name,
+                    columns[spec.name],
+                    share,
+                    float(np.median(values)),
+                    function.reference,
+                )
+            )
+    return found
+
+
+def warning_text(source: str, checks: list[PercentCheck], rows: int) -> str:
+    """Say in one line which columns look like fractions and what to pass."""
+    first = checks[0]
+    names = ", ".join(check.column for check in checks)
+    return (
+        f"{source}: percentage column(s) {names} look like fractions "
+        f"({first.share:.0%} of the first {rows:,} rows within ±{FRACTION_LIMIT}, median "
+        f"{first.median:.3g} where the model's median company has {first.reference:.3g}); "
+        "pass --percent-as-fraction to multiply them by 100, or --percent-as-points if they "
+        "are right"
+    )
+
+
+def scaled_to_points(raw: Mapping[str, Any], ratios: list[str]) -> dict[str, Any]:
+    """Return the columns with each listed percentage ratio cleaned and multiplied by 100."""
+    from accunode_cli.scoring import clean_column
+    from accunode_cli.scoring.cleaning import CleanColumn
+
+    out = dict(raw)
+    for ratio in ratios:
+        if ratio in out:
+            cleaned = clean_column(out[ratio])
+            # Rounded to 10 decimals: 0.3975 * 100 is 39.75000000000001 in binary, and the
+            # points it stands for are 39.75, bit for bit the number a file of points gives.
+            points = np.round(cleaned.values * 100.0, 10)
+            out[ratio] = CleanColumn(points, cleaned.status, out[ratio])
+    return out
