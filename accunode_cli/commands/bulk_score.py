@@ -26,8 +26,9 @@ EPILOG = """Examples:
   accunode bulk-score fractions.csv --percent-as-fraction -o scored.csv
 
 Inputs: CSV/TSV (any of , ; tab |; UTF-8 with or without BOM, UTF-16; .gz), Parquet, Excel
-.xlsx and .xls, JSON lines; '-' reads CSV from stdin. A row needs at least one ratio value. Exit codes: 0 done (some rows may be rejected,
-see the error column and the errors file), 1 no row could be scored, 2 unusable input."""
+.xlsx and .xls, JSON lines; '-' reads CSV from stdin. A row needs at least one ratio value.
+Exit codes: 0 done (some rows may be rejected, see the error column and the errors file),
+1 no row could be scored, 2 unusable input."""
 
 
 @console.reports_errors

@@ -48,9 +48,8 @@ def _quarter(value: str | None) -> str | None:
 
 def _score(kind: str, ratios: dict[str, str | None], company: dict[str, Any], **kw: Any) -> None:
     from accunode_cli.commands import render_predict
-    from accunode_cli.scoring import load_model
-
     from accunode_cli.errors import InputError
+    from accunode_cli.scoring import load_model
     from accunode_cli.scoring.results import NO_RATIO_VALUES
 
     model = load_model(kind, kw["model_dir"])

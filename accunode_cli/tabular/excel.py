@@ -202,18 +202,21 @@ def read_excel(
     return _table(chosen, header, rows[start + 1 :], number)
 
 
-def _table(sheet: str, header: list[str], body: list[tuple[int, list[Cell]]], row: int) -> Any:
+def _table(
+    sheet: str, header: list[str], body: list[tuple[int, list[Cell]]], header_row: int
+) -> ExcelTable:
     import pyarrow as pa
 
     columns, percent = [], set()
     for j, name in enumerate(header):
-        cells = [cells[j] if j < len(cells) else (None, False) for _, cells in body]
+        cells: list[Cell] = [row[j] if j < len(row) else (None, False) for _, row in body]
         numbers = [p for v, p in cells if isinstance(v, int | float) and not isinstance(v, bool)]
         if numbers and all(numbers):
             percent.add(name)
-        values = [_percent_points(v) if p else v for v, p in cells]
+        values = [_percent_points(float(v)) if p else v for v, p in cells]
         columns.append(_column(values))
-    return ExcelTable(sheet, pa.Table.from_arrays(columns, names=header), frozenset(percent), row)
+    table = pa.Table.from_arrays(columns, names=header)
+    return ExcelTable(sheet, table, frozenset(percent), header_row)
 
 
 def _listed(names: Sequence[str]) -> str:

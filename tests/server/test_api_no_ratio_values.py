@@ -27,7 +27,9 @@ def test_no_ratio_values_is_422_and_stores_nothing(client) -> None:
     error = response.json()["error"]
     assert error["code"] == "invalid_input" and "no ratio values" in error["message"]
     omitted = {k: v for k, v in annual_body().items() if k not in ANNUAL}
-    assert client.post(f"{API}/predictions/annual", json=omitted, headers=headers).status_code == 422
+    assert (
+        client.post(f"{API}/predictions/annual", json=omitted, headers=headers).status_code == 422
+    )
     quarterly = quarterly_body(**dict.fromkeys(QUARTERLY))
     answer = client.post(f"{API}/predictions/quarterly", json=quarterly, headers=headers)
     assert answer.status_code == 422, answer.text
