@@ -1,6 +1,7 @@
 """Benchmark `accunode bulk-score` against its two floors and the predecessor's row loop.
 
     python bench/bench_bulk.py [--rows 5000000] [--csv-rows 2000000] [--data-dir bench/data]
+    python bench/bench_bulk.py --memory [--memory-rows 1000000,5000000,20000000]
 
 Measured side by side in one run, on the same generated annual file:
 
@@ -11,6 +12,11 @@ Measured side by side in one run, on the same generated annual file:
 * the predecessor's way: one pandas DataFrame per row, on a sample, as the baseline.
 
 Prints a Markdown table and writes bench/results/bulk.json.
+
+``--memory`` measures instead the peak resident memory of ``accunode bulk-score`` (Parquet in,
+Parquet out) on files of 1, 5 and 20 million rows of the same data, to show that memory stays
+flat however long the input is (target: 20M within 10 % of 5M); it writes
+bench/results/bulk_memory.json.
 """
 
 from __future__ import annotations
@@ -170,6 +176,39 @@ def _seconds(run: dict[str, float]) -> float:
     return run["seconds"]
 
 
+def memory_series(data_dir: Path, sizes: list[int]) -> None:
+    """Peak memory of bulk-score at each size (one run each: memory does not depend on load)."""
+    out = data_dir / "out"
+    out.mkdir(exist_ok=True)
+    runs = []
+    for rows in sizes:
+        source = data_dir / f"annual_{rows}.parquet"
+        make_input(source, rows)
+        run = run_cli(source, out / "scored.parquet")
+        runs.append({"rows": rows, **run})
+        (out / "scored.parquet").unlink(missing_ok=True)
+    base = next((run for run in runs if run["rows"] == 5_000_000), runs[0])
+    results = {
+        "cores": os.cpu_count(),
+        "load_average_before": os.getloadavg()[0],
+        "runs": runs,
+        "largest_vs_5m": runs[-1]["peak_mb"] / base["peak_mb"],
+    }
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / "bulk_memory.json").write_text(json.dumps(results, indent=2) + "\n")
+    print("| rows | peak RSS MB | seconds | rows/s |")
+    print("|---:|---:|---:|---:|")
+    for run in runs:
+        print(
+            f"| {run['rows']:,} | {run['peak_mb']:.0f} | {run['seconds']:.2f} "
+            f"| {run['rows_per_second']:,.0f} |"
+        )
+    print(
+        f"\npeak at {runs[-1]['rows']:,} rows / peak at {base['rows']:,} rows = "
+        f"{results['largest_vs_5m']:.3f} (target: at most 1.10)"
+    )
+
+
 def main() -> None:
     """Run the benchmark and print its table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -180,8 +219,13 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per measurement; the fastest is reported"
     )
+    parser.add_argument("--memory", action="store_true", help="measure peak memory by size")
+    parser.add_argument("--memory-rows", default="1000000,5000000,20000000")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    if args.memory:
+        memory_series(args.data_dir, [int(n) for n in args.memory_rows.split(",")])
+        return
     source = args.data_dir / f"annual_{args.rows}.parquet"
     csv_source = args.data_dir / f"annual_{args.csv_rows}.csv"
     make_input(source, args.rows)

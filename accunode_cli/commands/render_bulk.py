@@ -52,10 +52,10 @@ def show(result: Any) -> None:
         right_align=(1, 2, 3),
     )
     tail = [f"Rows rejected: {data['rejected']:,}"]
-    if data["rejected_no_ratio_values"]:
-        tail[0] += f", {data['rejected_no_ratio_values']:,} of them with no ratio values"
     if data["rejected"] and result.errors_file:
         tail[0] += f" (listed in {result.errors_file})"
+    if data["rejected_no_ratio_values"]:
+        tail.append(f"  of them with no ratio values: {data['rejected_no_ratio_values']:,}")
     if data["warnings"]:
         tail.append(f"Warnings: {len(data['warnings'])} (printed above; --json lists them)")
     if result.output != "-":

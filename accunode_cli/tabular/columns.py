@@ -82,6 +82,7 @@ _ABBREVIATIONS = {
     "mgn": "margin",
     "ni": "net_income",
     "roa": "return_on_assets",
+    "asset": "assets",
     "roc": "return_on_capital",
 }
 MAP_SYNTAX = '--map "HEADER=ratio_name" (repeatable) or --map-file cols.toml'

@@ -284,3 +284,18 @@ def test_excel_errors_name_the_sheet_and_list_the_sheets(tmp_path: Path) -> None
         app, ["bulk-score", str(path), "--sheet", "Data", "--header-row", "1", "-o", target]
     )
     assert columns.exit_code == 2 and "(sheet 'Data')" in " ".join(columns.stderr.split())
+
+
+@pytest.mark.parametrize("name", ["analyst_screen.xlsx", "analyst_screen.xls"])
+def test_sample_workbooks_score_like_the_sample_companies(name: str, tmp_path: Path) -> None:
+    """The shipped Capital IQ-style reports (Excel errors for NM and blanks) mean the sample."""
+    scored, summary = _scored_copy(SAMPLE / name, tmp_path)
+    assert [row["probability"] for row in scored[:-1]] == _expected(_sample_rows(20))
+    assert scored[-1]["error"] == "no ratio values" and summary["warnings"] == []
+
+
+def test_sample_bloomberg_export_scores_with_one_map(tmp_path: Path) -> None:
+    copy = tmp_path / "bloomberg_export.csv"
+    copy.write_bytes((SAMPLE / "bloomberg_export.csv").read_bytes())
+    scored, _ = _scored(copy, column_map=("PROF_MARGIN=net_income_margin",))
+    assert [row["probability"] for row in scored] == _expected(_sample_rows(20))
