@@ -82,10 +82,14 @@ class BulkSummary:
         scored = batch.risk_codes >= 0
         self.rows += len(batch)
         self.rejected += int(len(batch) - scored.sum())
-        self.no_ratio_values += int((batch.row_error[~scored] == NO_RATIO_VALUES).sum())
+        empty = int((batch.row_error[~scored] == NO_RATIO_VALUES).sum())
+        self.no_ratio_values += empty
         self.risk_counts += np.bincount(batch.risk_codes[scored], minlength=4)[:4]
         self.rating_counts += np.bincount(batch.rating_codes[scored], minlength=7)[:7]
-        counts = np.stack([(batch.status == code).sum(axis=0) for code in range(len(STATUS_NAMES))])
+        companies = batch.status  # a footer's blanks are no company's missing ratios:
+        if empty:
+            companies = companies[batch.row_error != NO_RATIO_VALUES]
+        counts = np.stack([(companies == code).sum(axis=0) for code in range(len(STATUS_NAMES))])
         self.status_counts = counts if self.status_counts is None else self.status_counts + counts
         probability = batch.probability[scored]
         self.probability_sum += float(probability.sum())
