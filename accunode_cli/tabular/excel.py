@@ -96,10 +96,22 @@ def _is_pct(cell: Any) -> bool:
     return is_percent_format(getattr(cell, "number_format", None))
 
 
+class _Quiet:
+    """A log file that keeps nothing: xlrd writes its warnings to stdout otherwise."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+
 def _xls_sheets(path: str) -> tuple[list[str], Callable[[str], Rows], Callable[[], None]]:
     import xlrd
 
-    book = xlrd.open_workbook(path, formatting_info=True, on_demand=True)
+    book = xlrd.open_workbook(
+        path, formatting_info=True, on_demand=True, logfile=_Quiet(), verbosity=0
+    )
     percent_xf = {
         index
         for index, xf in enumerate(book.xf_list)
@@ -171,7 +183,7 @@ def read_excel(
         raise
     except Exception as error:  # each library has its own zoo of exceptions for a bad file
         raise UnreadableFileError(
-            f"{path} is not a readable Excel workbook ({_reason(error)})"
+            f"{path} is not a readable Excel workbook (truncated or corrupt?): {_reason(error)}"
         ) from error
     try:
         if sheet is not None and sheet not in names:

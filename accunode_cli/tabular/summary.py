@@ -39,16 +39,29 @@ class LogOddsHistogram:
         return int(self.counts.sum())
 
     def quantile(self, q: float) -> float | None:
-        """Return the PD at quantile ``q`` (0..1), interpolated inside its bin; None if empty."""
+        """Return the PD at quantile ``q`` (0..1) as numpy's default method would; None if empty.
+
+        Numpy interpolates linearly between the two order statistics around the rank; each
+        is estimated inside its bin (its values spread evenly), within 0.0005 in log-odds.
+        """
         total = self.total
         if total == 0:
             return None
-        rank = q * (total - 1)  # numpy's default ("linear") rank of the quantile
+        rank = q * (total - 1)
         cumulative = np.cumsum(self.counts)
-        b = int(np.searchsorted(cumulative, rank, side="right"))
+        low = math.floor(rank)
+        below = self._order_statistic(cumulative, low)
+        if rank == low:
+            return below
+        above = self._order_statistic(cumulative, low + 1)
+        return below + (rank - low) * (above - below)
+
+    def _order_statistic(self, cumulative: np.ndarray, k: int) -> float:
+        """Return the PD of the k-th smallest value (0-based), from its bin."""
+        b = int(np.searchsorted(cumulative, k, side="right"))
         before = int(cumulative[b - 1]) if b else 0
-        inside = (rank - before + 0.5) / int(self.counts[b])
-        log_odds = _LOW + (b + min(max(inside, 0.0), 1.0)) * _WIDTH
+        inside = (k - before + 0.5) / int(self.counts[b])
+        log_odds = _LOW + (b + inside) * _WIDTH
         return 1.0 / (1.0 + math.exp(-log_odds))
 
 

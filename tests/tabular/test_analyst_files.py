@@ -136,6 +136,7 @@ def test_xls_scores_like_points_and_a_corrupt_one_fails_in_one_line(tmp_path: Pa
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and str(bad.name) in lines[0], lines
         assert "internal error" not in lines[0] and "Traceback" not in result.stderr
+        assert result.stdout == ""  # nothing else printed (xlrd logs to stdout by default)
 
 
 def _divided(rows: list[dict[str, str]]) -> str:
