@@ -79,9 +79,9 @@ def warning_text(source: str, checks: list[PercentCheck], rows: int) -> str:
     names = ", ".join(check.column for check in checks)
     return (
         f"{source}: percentage column(s) {names} look like fractions "
-        f"({first.share:.0%} of the numbers in the first {rows:,} rows lie within "
-        f"±{FRACTION_LIMIT}; median {first.median:.3g} where the model's median company has "
-        f"{first.reference:.3g}); "
+        f"({first.share:.0%} of the numbers in the first {rows:,} rows lie between "
+        f"-{FRACTION_LIMIT} and {FRACTION_LIMIT}; median {first.median:.3g} where the model's "
+        f"median company has {first.reference:.3g}); "
         "pass --percent-as-fraction to multiply them by 100, or --percent-as-points if they "
         "are right"
     )
