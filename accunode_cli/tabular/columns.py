@@ -206,10 +206,13 @@ def match_columns(
     missing: list[str] = []
     for ratio in ratio_names(kind):
         candidates = folded.get(column_key(ratio), [])
+        mapped = [c for c in candidates if column_map and c.strip() in column_map]
+        if len(mapped) == 1:
+            candidates = mapped  # the user's word beats a header that merely folds alike
         if len(candidates) > 1:
             raise ColumnError(
                 f"{source}: columns {', '.join(repr(c) for c in candidates)} all match the "
-                f"ratio {ratio}; keep one",
+                f"ratio {ratio}; keep one, or say which with --map",
                 details={"ratio": ratio, "columns": candidates},
             )
         if candidates:

@@ -153,7 +153,8 @@ def _plan(request: BulkRequest) -> tuple[TableSource, ColumnMatch, str]:
         header_row=request.header_row,
         column_map=column_map,
     )
-    check_map(source.names, column_map, source=source.name)
+    # A --map item must name a column of this input; a map file may serve many inputs.
+    check_map(source.names, read_column_map(request.column_map), source=source.name)
     kind = request.kind or infer_kind(source.names, source=source.name, column_map=column_map)
     match = match_columns(source.names, kind, source=source.name, column_map=column_map)
     errors = request.errors or default_errors_path(request.output)

@@ -181,7 +181,7 @@ def _open_excel(
     read = read_excel(path, sheet=sheet, header_row=header_row, column_map=column_map, format=kind)
     table = read.table
     return TableSource(
-        f"{path} (sheet {read.sheet!r})",
+        f"{path} (sheet {read.sheet!r}, header row {read.header_row})",
         kind,
         list(table.schema.names),
         _open_batches=lambda _text: iter(table.to_batches(max_chunksize=batch_size)),

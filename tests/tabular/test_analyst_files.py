@@ -253,6 +253,9 @@ def test_a_header_nothing_matches_names_the_ratio_and_the_map_syntax(tmp_path: P
         app, ["bulk-score", str(source), "-o", target, "--map", "NI Margin=net_income_margin"]
     )
     assert absent.exit_code == 2 and "no column 'NI Margin'" in absent.stderr
+    toml.write_text(toml.read_text() + '"NI Margin" = "net_income_margin"\n')  # for other files
+    shared = runner.invoke(app, ["bulk-score", str(source), "-o", target, "--map-file", str(toml)])
+    assert shared.exit_code == 0, shared.stderr
 
 
 def test_excel_errors_name_the_sheet_and_list_the_sheets(tmp_path: Path) -> None:
@@ -284,7 +287,10 @@ def test_excel_errors_name_the_sheet_and_list_the_sheets(tmp_path: Path) -> None
     columns = runner.invoke(
         app, ["bulk-score", str(path), "--sheet", "Data", "--header-row", "1", "-o", target]
     )
-    assert columns.exit_code == 2 and "(sheet 'Data')" in " ".join(columns.stderr.split())
+    assert columns.exit_code == 2
+    assert "(sheet 'Data', header row 1) has none of the ratio columns" in " ".join(
+        columns.stderr.split()
+    )
 
 
 @pytest.mark.parametrize("name", ["analyst_screen.xlsx", "analyst_screen.xls"])
@@ -300,3 +306,19 @@ def test_sample_bloomberg_export_scores_with_one_map(tmp_path: Path) -> None:
     copy.write_bytes((SAMPLE / "bloomberg_export.csv").read_bytes())
     scored, _ = _scored(copy, column_map=("PROF_MARGIN=net_income_margin",))
     assert [row["probability"] for row in scored] == _expected(_sample_rows(20))
+
+
+def test_a_mapped_header_wins_over_one_that_merely_folds_alike(tmp_path: Path) -> None:
+    rows = _sample_rows(5)
+    names = list(ratio_names("annual"))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*names, "Net Income Margin (%)"])  # e.g. an older copy of the column
+    for row in rows:
+        writer.writerow([*(row[name] for name in names), "999"])
+    source = tmp_path / "two.csv"
+    source.write_text(out.getvalue())
+    with pytest.raises(Exception, match="all match the ratio net_income_margin"):
+        _scored(source)
+    scored, _ = _scored(source, column_map=("net_income_margin=net_income_margin",))
+    assert [row["probability"] for row in scored] == _expected(rows)

@@ -61,10 +61,10 @@ CASES = {
     "missing_column": (
         lambda d: (d / "in.csv").write_text(
             "long_term_debt_to_total_capital,total_debt_ebitda,net_income_margin,"
-            "ebit_to_interest_expense,return_on_asset\n1,2,3,4,5\n"
+            "ebit_to_interest_expense,return_on_asets\n1,2,3,4,5\n"
         ),
         ColumnError,
-        "return_on_assets (closest: 'return_on_asset')",
+        "return_on_assets (closest: 'return_on_asets')",
     ),
     "duplicated_column": (
         lambda d: (d / "in.csv").write_text(
