@@ -36,4 +36,9 @@ def test_no_ratio_values_is_422_and_stores_nothing(client) -> None:
     listed = client.get(f"{API}/predictions/annual", headers=headers).json()
     assert listed["total"] == 0
     one = annual_body(**{**dict.fromkeys(ANNUAL), "net_income_margin": 8.5})
-    assert client.post(f"{API}/predictions/annual", json=one, headers=headers).status_code == 201
+    created = client.post(f"{API}/predictions/annual", json=one, headers=headers)
+    assert created.status_code == 201, created.text
+    url = f"{API}/predictions/annual/{created.json()['id']}"
+    emptied = client.put(url, json={"net_income_margin": None}, headers=headers)
+    assert emptied.status_code == 422, emptied.text  # a rescore cannot empty it either
+    assert client.get(url, headers=headers).json()["net_income_margin"] == 8.5
