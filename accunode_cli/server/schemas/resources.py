@@ -198,7 +198,9 @@ class _PredictionOut(BaseModel):
     risk_level: RiskLevel
     implied_rating: str
     contributions: dict[str, float] = Field(description="Per-ratio log-odds; they add up")
-    flags: dict[str, str] = Field(description="Ratios that were missing, not meaningful or out of range")
+    flags: dict[str, str] = Field(
+        description="Ratios that were missing, not meaningful or out of range"
+    )
     model_version: str
     created_by: uuid.UUID | None
     created_at: datetime
