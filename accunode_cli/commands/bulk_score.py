@@ -96,7 +96,7 @@ def bulk_score(
         str | None,
         typer.Option(
             metavar="FILE",
-            help='TOML file of "Header" = "ratio_name" lines, at the top or under [columns].',
+            help='TOML file of "Header" = "ratio_name" lines, at the top or under \\[columns].',
             show_default=False,
         ),
     ] = None,

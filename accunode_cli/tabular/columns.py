@@ -20,12 +20,14 @@ from accunode_cli.errors import ColumnError, UsageError
 __all__ = [
     "OUTPUT_COLUMNS",
     "ColumnMatch",
+    "MAP_SYNTAX",
+    "all_ratio_names",
     "check_names",
+    "shown",
     "column_key",
     "header_score",
     "match_columns",
     "infer_kind",
-    "read_column_map",
     "to_point_decimals",
     "uses_decimal_comma",
 ]
@@ -63,7 +65,7 @@ def check_names(names: Sequence[str], *, name: str) -> None:
         )
 
 
-def _shown(name: str) -> str:
+def shown(name: str) -> str:
     """Quote a column name for a one-line message, cut at 40 characters."""
     flat = " ".join(name.split())
     return repr(flat if len(flat) <= 40 else flat[:39] + "…")
@@ -121,74 +123,24 @@ def _closest(missing: str, names: Sequence[str]) -> list[str]:
     return [by_key[key] for key in keys]
 
 
-def _all_ratio_names() -> list[str]:
+def _closest_ratios(names: Sequence[str]) -> list[tuple[str, str]]:
+    """Return (header, ratio) for the headers that come close to a ratio name, closest first."""
+    by_key = {column_key(ratio): ratio for ratio in all_ratio_names()}
+    found = []
+    for name in names:
+        key = column_key(name)
+        close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.6)
+        if close:
+            ratio = difflib.SequenceMatcher(None, key, close[0]).ratio()
+            found.append((ratio, " ".join(name.split()), by_key[close[0]]))
+    found.sort(key=lambda item: -item[0])
+    return [(header, ratio) for _, header, ratio in found]
+
+
+def all_ratio_names() -> list[str]:
     from accunode_cli.scoring import KINDS, ratio_names
 
     return sorted({name for kind in KINDS for name in ratio_names(kind)})
-
-
-def read_column_map(items: Sequence[str], map_file: str | None = None) -> dict[str, str]:
-    """Return {header: ratio name} from ``--map "Header=ratio"`` items and a TOML map file.
-
-    The file holds ``"Header" = "ratio_name"`` lines, at the top or under ``[columns]``;
-    a ``--map`` item overrides the file's entry for the same header.
-    """
-    pairs: list[tuple[str, str, str]] = []
-    if map_file is not None:
-        for header, ratio in _read_map_file(map_file).items():
-            pairs.append((header, ratio, f"{map_file}: {header!r}"))
-    for item in items:
-        header, sep, ratio = item.rpartition("=")
-        if not sep or not header.strip() or not ratio.strip():
-            raise UsageError(f"--map {item!r} is not HEADER=ratio_name, e.g. {MAP_SYNTAX}")
-        pairs.append((header, ratio, f"--map {item!r}"))
-    known = _all_ratio_names()
-    mapping: dict[str, str] = {}
-    for header, ratio, where in pairs:
-        name = ratio.strip()
-        if name not in known:
-            close = difflib.get_close_matches(column_key(name), known, n=1, cutoff=0.4)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            raise UsageError(
-                f"{where}: {name!r} is not a ratio name{hint} The ratios are {', '.join(known)}",
-                details={"ratio": name, "ratios": known},
-            )
-        mapping[header.strip()] = name
-    return mapping
-
-
-def _read_map_file(path: str) -> dict[str, str]:
-    import tomllib
-
-    try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as error:
-        raise UsageError(f"cannot read the map file {path}: {error.strerror or error}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"the map file {path} is not valid TOML: {error}") from error
-    table = document.get("columns", document)
-    if not isinstance(table, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in table.items()
-    ):
-        raise UsageError(
-            f'the map file {path} must hold "Header" = "ratio_name" lines '
-            "(at the top or under [columns])"
-        )
-    return dict(table)
-
-
-def check_map(names: Sequence[str], column_map: Mapping[str, str], *, source: str) -> None:
-    """Refuse a mapped header that the input does not have."""
-    present = {name.strip() for name in names}
-    for header in column_map:
-        if header not in present:
-            close = difflib.get_close_matches(header, list(present), n=1, cutoff=0.5)
-            hint = f" (closest: {_shown(close[0])})" if close else ""
-            raise ColumnError(
-                f"{source} has no column {header!r} to map{hint}",
-                details={"column": header, "columns": list(names)},
-            )
 
 
 def match_columns(
@@ -223,7 +175,7 @@ def match_columns(
         unused = [name for name in names if name not in columns.values()]
         close = {ratio: _closest(ratio, unused) for ratio in missing}
         hints = "; ".join(
-            f"{ratio} (closest: {', '.join(_shown(c) for c in found)})" if found else ratio
+            f"{ratio} (closest: {', '.join(shown(c) for c in found)})" if found else ratio
             for ratio, found in close.items()
         )
         example = next(((r, f[0]) for r, f in close.items() if f), (missing[0], "HEADER"))
@@ -261,12 +213,16 @@ def infer_kind(
         )
     nearest = max(KINDS, key=lambda kind: len(present[kind]) / len(ratio_names(kind)))
     if not present[nearest]:
+        guesses = _closest_ratios(names)
+        hint = (
+            "; closest: " + ", ".join(f'--map "{h}={r}"' for h, r in guesses[:3]) if guesses else ""
+        )
         raise ColumnError(
             f"{source} has none of the ratio columns of either model; its columns are "
-            f"{', '.join(_shown(n) for n in list(names)[:12])}"
+            f"{', '.join(shown(n) for n in list(names)[:12])}"
             + (f" and {len(names) - 12} more" if len(names) > 12 else "")
-            + f"; name them with {MAP_SYNTAX}",
-            details={"columns": list(names)},
+            + f"{hint}; name them with {MAP_SYNTAX}",
+            details={"columns": list(names), "closest": dict(guesses)},
         )
     match_columns(names, nearest, source=source, column_map=column_map)  # raises: what lacks
     raise AssertionError("unreachable")

@@ -18,8 +18,9 @@ from typing import Any
 
 from accunode_cli.errors import AccuNodeError, UnreadableFileError, UsageError
 from accunode_cli.tabular.columns import check_names, header_score
+from accunode_cli.tabular.sources import TableSource
 
-__all__ = ["ExcelTable", "read_excel", "is_percent_format"]
+__all__ = ["ExcelTable", "open_excel", "read_excel", "is_percent_format"]
 
 _HEADER_SEARCH_ROWS = 30  # title blocks are a few rows; a header further down is passed by hand
 _FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
@@ -165,6 +166,27 @@ def _header_index(
     )
     found = header_score([v for v, _ in rows[best][1]], column_map) >= 2
     return best if found else 0  # no ratio header: the first row, and column errors follow
+
+
+def open_excel(
+    path: str,
+    kind: str,
+    batch_size: int,
+    sheet: str | None,
+    header_row: int | None,
+    column_map: Mapping[str, str] | None,
+) -> TableSource:
+    """Open a workbook's sheet as a TableSource (read whole; batches are slices of it)."""
+    read = read_excel(path, sheet=sheet, header_row=header_row, column_map=column_map, format=kind)
+    table = read.table
+    return TableSource(
+        f"{path} (sheet {read.sheet!r}, header row {read.header_row})",
+        kind,
+        list(table.schema.names),
+        _open_batches=lambda _text: iter(table.to_batches(max_chunksize=batch_size)),
+        rows=table.num_rows,
+        percent_columns=read.percent_columns,
+    )
 
 
 def read_excel(

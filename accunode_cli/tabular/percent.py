@@ -11,13 +11,13 @@ and in its summary. ``--percent-as-fraction`` multiplies the percent ratio colum
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["PercentCheck", "fraction_columns", "scaled_to_points", "percent_ratios"]
+__all__ = ["PercentCheck", "fraction_columns", "plan", "scaled_to_points", "percent_ratios"]
 
 FRACTION_LIMIT = 1.5  # a fraction of a percentage ratio rarely lies outside +-150 %
 FRACTION_SHARE = 0.95  # nearly all values of the column within the limit...
@@ -71,6 +71,28 @@ def fraction_columns(
                 )
             )
     return found
+
+
+def plan(
+    mode: str | None,
+    model: Any,
+    ratios: list[str],
+    first_batch: Callable[[], Mapping[str, Any]],
+    *,
+    columns: Mapping[str, str],
+    source: str,
+    rows: int,
+) -> tuple[tuple[str, ...], str | None]:
+    """Return (ratios to multiply by 100, a warning), decided once on the first batch.
+
+    ``mode`` is "fraction" or "points" when the user said so, None to check the numbers.
+    """
+    if mode == "fraction":
+        return tuple(ratios), None
+    if mode == "points":
+        return (), None
+    checks = fraction_columns(model, first_batch(), ratios, columns)
+    return (), warning_text(source, checks, rows) if checks else None
 
 
 def warning_text(source: str, checks: list[PercentCheck], rows: int) -> str:

@@ -19,12 +19,11 @@ from typing import Any
 
 from accunode_cli.errors import UnreadableFileError, UsageError
 from accunode_cli.tabular import percent
+from accunode_cli.tabular.column_map import check_map, read_column_map
 from accunode_cli.tabular.columns import (
     ColumnMatch,
-    check_map,
     infer_kind,
     match_columns,
-    read_column_map,
     to_point_decimals,
     uses_decimal_comma,
 )
@@ -190,22 +189,6 @@ def _uses_decimal_comma(source: TableSource, match: ColumnMatch, first: Any) -> 
     return uses_decimal_comma([first.column(c) for c in match.columns.values()])
 
 
-def _percent_plan(
-    request: BulkRequest, model: Any, source: TableSource, match: ColumnMatch, first: Any
-) -> tuple[tuple[str, ...], str | None]:
-    """Return (ratios to multiply by 100, a warning): decided on the first batch."""
-    ratios = percent.percent_ratios(model, source.percent_columns, match.columns)
-    if request.percent == "fraction":
-        return tuple(ratios), None
-    if request.percent == "points":
-        return (), None
-    raw = _prepare_batch(first, match, decimal_comma=_uses_decimal_comma(source, match, first))
-    checks = percent.fraction_columns(model, raw, ratios, match.columns)
-    if not checks:
-        return (), None
-    return (), percent.warning_text(source.name, checks, first.num_rows)
-
-
 def score_file(
     request: BulkRequest,
     *,
@@ -230,9 +213,19 @@ def score_file(
     first = next(batches, None)
     if first is None:
         raise UnreadableFileError(f"{source.name} has a header but no data rows")
-    to_points, warning = _percent_plan(request, model, source, match, first)
+    decimal_comma = _uses_decimal_comma(source, match, first)
+    ratios = percent.percent_ratios(model, source.percent_columns, match.columns)
+    to_points, warning = percent.plan(
+        request.percent,
+        model,
+        ratios,
+        lambda: _prepare_batch(first, match, decimal_comma=decimal_comma),
+        columns=match.columns,
+        source=source.name,
+        rows=first.num_rows,
+    )
     options = {
-        "decimal_comma": _uses_decimal_comma(source, match, first),
+        "decimal_comma": decimal_comma,
         "explain": request.explain,
         "to_points": to_points,
     }

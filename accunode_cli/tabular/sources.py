@@ -161,33 +161,13 @@ def open_source(
     if kind == "parquet":
         return _open_parquet(path, batch_size=batch_size)
     if kind in EXCEL_FORMATS:
-        return _open_excel(path, kind, batch_size, sheet, header_row, column_map)
+        from accunode_cli.tabular.excel import open_excel
+
+        return open_excel(path, kind, batch_size, sheet, header_row, column_map)
     gzipped = head.startswith(b"\x1f\x8b")
     if kind == "jsonl":
         return _open_jsonl(path, gzipped=gzipped, batch_size=batch_size)
     return _open_csv_file(path, gzipped=gzipped, batch_size=batch_size)
-
-
-def _open_excel(
-    path: str,
-    kind: str,
-    batch_size: int,
-    sheet: str | None,
-    header_row: int | None,
-    column_map: Mapping[str, str] | None,
-) -> TableSource:
-    from accunode_cli.tabular.excel import read_excel
-
-    read = read_excel(path, sheet=sheet, header_row=header_row, column_map=column_map, format=kind)
-    table = read.table
-    return TableSource(
-        f"{path} (sheet {read.sheet!r}, header row {read.header_row})",
-        kind,
-        list(table.schema.names),
-        _open_batches=lambda _text: iter(table.to_batches(max_chunksize=batch_size)),
-        rows=table.num_rows,
-        percent_columns=read.percent_columns,
-    )
 
 
 def _decompressed_head(path: str, *, gzipped: bool) -> bytes:
