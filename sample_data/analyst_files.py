@@ -1,6 +1,6 @@
 """Write the analyst-shaped sample files from sample_data/annual_companies.csv.
 
-    python sample_data/analyst_files.py
+    python sample_data/analyst_files.py [--out DIR]
 
 * ``analyst_screen.xlsx``: a Capital IQ-style screening report: a title block above the
   header, Capital IQ headers ("LT Debt/Total Cap (%)", "EBIT/Interest Exp. (x)"), percentages
@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import io
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE  # where the files go (--out)
 PERCENT = ("long_term_debt_to_total_capital", "net_income_margin", "return_on_assets")
 RATIOS = (
     "long_term_debt_to_total_capital",
@@ -81,7 +83,7 @@ def write_xlsx(rows: list[dict[str, str]]) -> None:
             cell.number_format = "0.0%" if name in PERCENT else '0.0"x"'
     sheet.append(["Total"])
     book.create_sheet("Notes").append(["Ratios as reported; NM shown as #DIV/0!"])
-    book.save(HERE / "analyst_screen.xlsx")
+    book.save(OUT / "analyst_screen.xlsx")
 
 
 def write_xls(rows: list[dict[str, str]]) -> None:
@@ -106,7 +108,7 @@ def write_xls(rows: list[dict[str, str]]) -> None:
             else:
                 sheet.write(i, j, value, percent if name in PERCENT else times)
     sheet.write(header + len(rows) + 1, 0, "Total")
-    book.save(str(HERE / "analyst_screen.xls"))
+    book.save(str(OUT / "analyst_screen.xls"))
 
 
 def write_bloomberg(rows: list[dict[str, str]]) -> None:
@@ -118,7 +120,7 @@ def write_bloomberg(rows: list[dict[str, str]]) -> None:
         for j in (1, 3):  # the multiples, as the terminal shows them
             cells[j] = f"{cells[j]}x" if cells[j] not in ("", "NM") else cells[j]
         writer.writerow([row["company_symbol"], row["company_name"], *cells])
-    (HERE / "bloomberg_export.csv").write_text(out.getvalue(), encoding="utf-8")
+    (OUT / "bloomberg_export.csv").write_text(out.getvalue(), encoding="utf-8")
 
 
 def write_fractions(rows: list[dict[str, str]]) -> None:
@@ -131,10 +133,15 @@ def write_fractions(rows: list[dict[str, str]]) -> None:
             if row[name] not in ("", "NM"):
                 changed[name] = repr(float(row[name]) / 100)
         writer.writerow(changed)
-    (HERE / "fractions_annual.csv").write_text(out.getvalue(), encoding="utf-8")
+    (OUT / "fractions_annual.csv").write_text(out.getvalue(), encoding="utf-8")
 
 
 def main() -> None:
+    global OUT
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="folder to write (default: here)")
+    OUT = parser.parse_args().out
+    OUT.mkdir(parents=True, exist_ok=True)
     rows = _rows()
     write_xlsx(rows[:ROWS])
     write_xls(rows[:ROWS])

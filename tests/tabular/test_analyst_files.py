@@ -322,3 +322,20 @@ def test_a_mapped_header_wins_over_one_that_merely_folds_alike(tmp_path: Path) -
         _scored(source)
     scored, _ = _scored(source, column_map=("net_income_margin=net_income_margin",))
     assert [row["probability"] for row in scored] == _expected(rows)
+
+
+def test_the_analyst_text_files_are_up_to_date(tmp_path: Path) -> None:
+    """They derive from annual_companies.csv: regenerating gives the committed bytes."""
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, str(SAMPLE / "analyst_files.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    for name in ("bloomberg_export.csv", "fractions_annual.csv"):
+        assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), (
+            f"sample_data/{name} is stale: run python sample_data/analyst_files.py"
+        )
