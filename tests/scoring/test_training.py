@@ -68,7 +68,8 @@ def test_any_table_with_ratios_and_default_trains(tmp_path: Path) -> None:
     manifest = train_model("annual", table, tmp_path / "bank", seed=1)
     assert manifest["training_data"]["split"].startswith("seeded 60/20/20")
     model = load_model("annual", tmp_path / "bank")
-    assert 0 < model.score_one({}).probability < 1
+    assert 0 < model.score_one({"net_income_margin": "8.5%"}).probability < 1
+    assert model.score_one({}).error == "no ratio values"  # no ratio at all: no company
 
 
 def test_training_refuses_unusable_tables(tmp_path: Path) -> None:
