@@ -244,7 +244,8 @@ def run_block(block: str) -> str:
     marker = "@@refresh-docs@@"
     # { ...; } keeps a command's own redirections (2>/dev/null) and merges the rest
     script = "".join(f"echo {marker}\n{{ {command}\n}} 2>&1\n" for command in commands)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCUNODE_")}
+    keep = ("ACCUNODE_DATA_DIR", "ACCUNODE_CONFIG_DIR")  # the tests point these elsewhere
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCUNODE_") or k in keep}
     env.update(COLUMNS="200", PYTHONUNBUFFERED="1", NO_COLOR="1", TERM="dumb",
                PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")  # fmt: skip
     for kind in KINDS:  # a model the reader trains gets the shipped model's date
