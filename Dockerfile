@@ -1,0 +1,59 @@
+# AccuNode: one image for every role; the command picks it (serve, worker, bulk-score, db upgrade).
+#
+#   docker build -t accunode .
+#   docker run --rm -p 8000:8000 --read-only --tmpfs /tmp -v accunode-data:/data accunode
+#
+# PYTHON_IMAGE lets a machine without Docker Hub build on a local copy of the same base.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---- build: a virtual environment with AccuNode and its run-time dependencies only --------
+FROM ${PYTHON_IMAGE} AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/accunode
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY accunode_cli ./accunode_cli
+# The plain package: no training or development extras. pip and setuptools are not needed to
+# run, so they leave the environment; the bytecode is compiled once here, since the root
+# filesystem is read-only at run time (unchecked-hash: valid whatever the files' timestamps).
+RUN /opt/accunode/bin/pip install --no-compile . \
+    && /opt/accunode/bin/pip uninstall --yes pip setuptools \
+    && /opt/accunode/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+        /opt/accunode/lib
+
+# ---- runtime: the slim base, the environment, a numeric non-root user ----------------------
+FROM ${PYTHON_IMAGE} AS runtime
+
+# LightGBM's wheel links the system's OpenMP runtime (libgomp1), which slim images lack.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+        "$(python -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')" \
+    && mkdir -p /data \
+    && chown 10001:10001 /data
+
+COPY --from=build /opt/accunode /opt/accunode
+
+# Writable places are settings, so the root filesystem can be read-only: the data folder
+# (the SQLite file of the embedded mode, local blobs) on a volume, temporary files on a tmpfs.
+ENV PATH=/opt/accunode/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    ACCUNODE_DATA_DIR=/data \
+    ACCUNODE_CONFIG_DIR=/data/config \
+    HOME=/tmp \
+    TMPDIR=/tmp
+
+USER 10001:10001
+WORKDIR /data
+EXPOSE 8000
+# No HEALTHCHECK: the same image runs the API, the worker and one-off tasks, and only the API
+# listens; compose.yaml and the ECS task definitions check each role their own way.
+ENTRYPOINT ["accunode"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]
