@@ -12,7 +12,11 @@ from accunode_cli.errors import ConfigError, UsageError
 if TYPE_CHECKING:  # pydantic-settings loads only when a command runs, not for --help
     from accunode_cli.config import Settings
 
-__all__ = ["serve"]
+__all__ = ["serve", "SHUTDOWN_SECONDS"]
+
+# On SIGTERM: stop accepting, let in-flight requests finish for up to this long, exit 0.
+# The ECS stopTimeout and compose stop_grace_period leave a margin above it.
+SHUTDOWN_SECONDS = 10
 
 
 def _load_settings() -> Settings:
@@ -89,7 +93,7 @@ def serve(
         "server_header": False,
         "access_log": False,  # our middleware logs each request with its id
         "log_config": None,
-        "timeout_graceful_shutdown": 10,
+        "timeout_graceful_shutdown": SHUTDOWN_SECONDS,
     }
     if workers > 1 or reload:
         target = "accunode_cli.server.app:app_from_environment"
