@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -32,6 +33,11 @@ def _load_settings() -> Settings:
             str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from exc
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    """Make SIGTERM a clean exit (0): uvicorn finishes in-flight requests, then re-raises it."""
+    raise SystemExit(0)
 
 
 def _describe(settings: Settings) -> list[str]:
@@ -95,6 +101,7 @@ def serve(
         "log_config": None,
         "timeout_graceful_shutdown": SHUTDOWN_SECONDS,
     }
+    signal.signal(signal.SIGTERM, _exit_cleanly)  # ECS and compose stop tasks with SIGTERM
     if workers > 1 or reload:
         target = "accunode_cli.server.app:app_from_environment"
         uvicorn.run(target, factory=True, workers=workers, reload=reload, **common)  # type: ignore[arg-type]

