@@ -15,13 +15,20 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 RUN python -m venv /opt/accunode
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# LICENSE* : the licence file the package metadata names, when the project has one
+COPY pyproject.toml README.md LICENSE* ./
 COPY accunode_cli ./accunode_cli
-# The plain package: no training or development extras. pip and setuptools are not needed to
-# run, so they leave the environment; the bytecode is compiled once here, since the root
-# filesystem is read-only at run time (unchecked-hash: valid whatever the files' timestamps).
+# The plain package: no training or development extras. What running never loads leaves the
+# environment: pip and setuptools, test suites, C headers and sources, and pyarrow's Flight
+# and Substrait (RPC and query-plan libraries, a third of pyarrow). The bytecode is compiled
+# once here, since the root filesystem is read-only at run time (unchecked-hash: valid
+# whatever the files' timestamps).
 RUN /opt/accunode/bin/pip install --no-compile . \
-    && /opt/accunode/bin/pip uninstall --yes pip setuptools \
+    && /opt/accunode/bin/pip uninstall --yes pip setuptools
+WORKDIR /opt/accunode/lib/python3.11/site-packages
+RUN rm -rf pyarrow/include pyarrow/src pyarrow/tests pyarrow/*flight* pyarrow/*substrait* \
+    && find . -depth -type d -name tests -exec rm -rf {} + \
+    && find . -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' -o -name '*.cc' \) -delete \
     && /opt/accunode/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
         /opt/accunode/lib
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import signal
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,6 +39,25 @@ def _load_settings() -> Settings:
 def _exit_cleanly(signum: int, frame: object) -> None:
     """Make SIGTERM a clean exit (0): uvicorn finishes in-flight requests, then re-raises it."""
     raise SystemExit(0)
+
+
+def _share_metrics(settings: Settings, workers: int) -> None:
+    """Give several workers one metrics folder (prometheus-client's multiprocess mode)."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    if not settings.metrics or workers < 2:
+        return
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:  # values of an earlier run would be added to this one's
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return
+    directory = tempfile.mkdtemp(prefix="accunode-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # inherited by the worker processes
+    atexit.register(shutil.rmtree, directory, True)
 
 
 def _describe(settings: Settings) -> list[str]:
@@ -101,6 +121,7 @@ def serve(
         "log_config": None,
         "timeout_graceful_shutdown": SHUTDOWN_SECONDS,
     }
+    _share_metrics(settings, workers)
     signal.signal(signal.SIGTERM, _exit_cleanly)  # ECS and compose stop tasks with SIGTERM
     if workers > 1 or reload:
         target = "accunode_cli.server.app:app_from_environment"
