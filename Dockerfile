@@ -26,9 +26,9 @@ COPY pyproject.toml README.md LICENSE* ./
 COPY accunode_cli ./accunode_cli
 # The plain package: no training or development extras. What running never loads leaves the
 # environment: pip and setuptools, test suites, C headers and sources, symbol tables, and
-# pyarrow's Flight and Substrait (RPC and query-plan libraries, a fifth of pyarrow). The bytecode is compiled
-# once here, since the root filesystem is read-only at run time (unchecked-hash: valid
-# whatever the files' timestamps).
+# pyarrow's Flight and Substrait (RPC and query-plan libraries, a fifth of pyarrow). The
+# bytecode is compiled once here, since the root filesystem is read-only at run time
+# (unchecked-hash: valid whatever the files' timestamps).
 RUN /opt/accunode/bin/pip install --no-compile . \
     && /opt/accunode/bin/pip uninstall --yes pip setuptools
 WORKDIR /opt/accunode/lib/python3.11/site-packages
