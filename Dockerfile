@@ -25,17 +25,20 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE* ./
 COPY accunode_cli ./accunode_cli
 # The plain package: no training or development extras. What running never loads leaves the
-# environment: pip and setuptools, test suites, C headers and sources, symbol tables, and
-# pyarrow's Flight and Substrait (RPC and query-plan libraries, a fifth of pyarrow). The
-# bytecode is compiled once here, since the root filesystem is read-only at run time
-# (unchecked-hash: valid whatever the files' timestamps).
+# environment: pip and setuptools, test suites, C headers and sources, pyarrow's symbol
+# tables (only pyarrow's: strip breaks the patched libraries of numpy.libs and the like, and
+# the imports check it), and its Flight and Substrait (RPC and query-plan libraries, a fifth
+# of pyarrow). The bytecode is compiled once here, since the root filesystem is read-only at
+# run time (unchecked-hash: valid whatever the files' timestamps).
 RUN /opt/accunode/bin/pip install --no-compile . \
     && /opt/accunode/bin/pip uninstall --yes pip setuptools
 WORKDIR /opt/accunode/lib/python3.11/site-packages
 RUN rm -rf pyarrow/include pyarrow/src pyarrow/tests pyarrow/*flight* pyarrow/*substrait* \
     && find . -depth -type d -name tests -exec rm -rf {} + \
     && find . -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' -o -name '*.cc' \) -delete \
-    && find . -type f -name '*.so*' -exec strip --strip-unneeded {} + \
+    && find pyarrow -maxdepth 1 -type f -name 'lib*.so*' -exec strip --strip-unneeded {} + \
+    && /opt/accunode/bin/python -c "import numpy, pyarrow.csv, pyarrow.compute, pyarrow.fs, \
+pyarrow.parquet, psycopg, sqlalchemy, fastapi, uvicorn, accunode_cli.main" \
     && /opt/accunode/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
         /opt/accunode/lib
 
