@@ -27,13 +27,13 @@ COPY accunode_cli ./accunode_cli
 # The plain package: no training or development extras. What running never loads leaves the
 # environment: pip and setuptools, test suites, C headers and sources, pyarrow's symbol
 # tables (only pyarrow's: strip breaks the patched libraries of numpy.libs and the like, and
-# the imports check it), and its Flight and Substrait (RPC and query-plan libraries, a fifth
-# of pyarrow). The bytecode is compiled once here, since the root filesystem is read-only at
+# the imports check it), and its Flight RPC libraries (a fifth of pyarrow, which nothing
+# links). The bytecode is compiled once here, since the root filesystem is read-only at
 # run time (unchecked-hash: valid whatever the files' timestamps).
 RUN /opt/accunode/bin/pip install --no-compile . \
     && /opt/accunode/bin/pip uninstall --yes pip setuptools
 WORKDIR /opt/accunode/lib/python3.11/site-packages
-RUN rm -rf pyarrow/include pyarrow/src pyarrow/tests pyarrow/*flight* pyarrow/*substrait* \
+RUN rm -rf pyarrow/include pyarrow/src pyarrow/tests pyarrow/*flight* \
     && find . -depth -type d -name tests -exec rm -rf {} + \
     && find . -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' -o -name '*.cc' \) -delete \
     && find pyarrow -maxdepth 1 -type f -name 'lib*.so*' -exec strip --strip-unneeded {} + \
