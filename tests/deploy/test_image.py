@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -133,36 +134,31 @@ def test_serve_answers_health_on_a_read_only_root(image: tuple[str, str]) -> Non
 
     engine, tag = image
     name = f"accunode-test-{uuid.uuid4().hex[:8]}"
-    # The default command: serve on 0.0.0.0:8000, embedded SQLite in /data.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # The image's own command: serve on 0.0.0.0:8000 with the embedded SQLite file in /data.
     process = subprocess.Popen(
-        _read_only_run(
-            engine,
-            "--network=host",
-            "-e",
-            "ACCUNODE_PORT=18000",
-            tag,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            name=name,
-        ),
+        _read_only_run(engine, "-p", f"127.0.0.1:{port}:8000", tag, name=name),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        deadline, answer = time.monotonic() + 60, None
+        deadline, answer = time.monotonic() + 90, None
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                answer = httpx.get("http://127.0.0.1:18000/api/v1/health", timeout=2)
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
                 break
             except httpx.HTTPError:
                 time.sleep(0.5)
         assert answer is not None and answer.status_code == 200, "no answer from the container"
         assert answer.json()["status"] == "ok"
-        _run(engine, "stop", "--time", "30", name, timeout=60, check=False)
+        _run(engine, "stop", "--time", "30", name, timeout=60, check=False)  # SIGTERM first
         assert process.wait(timeout=60) == 0, "SIGTERM is a clean exit"
     finally:
         if process.poll() is None:
             _run(engine, "kill", name, check=False)
             process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
