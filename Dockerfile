@@ -25,20 +25,27 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE* ./
 COPY accunode_cli ./accunode_cli
 # The plain package: no training or development extras. What running never loads leaves the
-# environment: pip and setuptools, test suites, C headers and sources, pyarrow's symbol
-# tables (only pyarrow's: strip breaks the patched libraries of numpy.libs and the like, and
-# the imports check it), and its Flight RPC libraries (a fifth of pyarrow, which nothing
-# links). The bytecode is compiled once here, since the root filesystem is read-only at
-# run time (unchecked-hash: valid whatever the files' timestamps).
+# environment: pip and setuptools, test suites, C headers and sources, pyarrow's Flight RPC
+# libraries (a fifth of pyarrow, which nothing links), and symbol tables. strip leaves alone
+# the libraries auditwheel patched (numpy.libs and the like, or an RPATH other than $ORIGIN):
+# stripping those breaks them, and the imports below check it. The bytecode is compiled once
+# here, since the root filesystem is read-only at run time (unchecked-hash: valid whatever the
+# files' timestamps).
 RUN /opt/accunode/bin/pip install --no-compile . \
     && /opt/accunode/bin/pip uninstall --yes pip setuptools
 WORKDIR /opt/accunode/lib/python3.11/site-packages
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN rm -rf pyarrow/include pyarrow/src pyarrow/tests pyarrow/*flight* \
     && find . -depth -type d -name tests -exec rm -rf {} + \
     && find . -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' -o -name '*.cc' \) -delete \
-    && find pyarrow -maxdepth 1 -type f -name 'lib*.so*' -exec strip --strip-unneeded {} + \
+    && find . -type f -name '*.so*' ! -path './*.libs/*' -print0 \
+    | while IFS= read -r -d '' lib; do \
+        runpath="$(readelf -d "$lib" | sed -n 's/.*R[UN]*PATH.*\[\(.*\)\]/\1/p')"; \
+        if [ -z "$runpath" ] || [ "$runpath" = "\$ORIGIN" ]; then strip --strip-unneeded "$lib"; fi; \
+    done \
     && /opt/accunode/bin/python -c "import numpy, pyarrow.csv, pyarrow.compute, pyarrow.fs, \
-pyarrow.parquet, psycopg, sqlalchemy, fastapi, uvicorn, accunode_cli.main" \
+pyarrow.parquet, psycopg, sqlalchemy, fastapi, uvicorn, uvloop, httptools, yaml, watchfiles, \
+pydantic_core, accunode_cli.main, accunode_cli.server.app" \
     && /opt/accunode/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
         /opt/accunode/lib
 

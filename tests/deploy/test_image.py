@@ -23,6 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BASE = os.environ.get("ACCUNODE_TEST_PYTHON_IMAGE", "python:3.11-slim-bookworm")
 TAG = "localhost/accunode:test"
+VOLUME = f"accunode-test-data-{uuid.uuid4().hex[:8]}"
 
 
 def _run(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -70,6 +71,7 @@ def image() -> Iterator[tuple[str, str]]:
     )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     yield engine, TAG
+    _run(engine, "volume", "rm", "--force", VOLUME, check=False)
 
 
 def _read_only_run(engine: str, *args: str, name: str | None = None) -> list[str]:
