@@ -211,3 +211,9 @@ def test_deploy_sh_is_strict_and_shellcheck_clean() -> None:
     )
     assert done.returncode == 0, done.stdout
     assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
+
+
+def test_the_schedule_also_updates_an_existing_one() -> None:
+    # deploy.sh sends the same document to UpdateSchedule when the schedule exists.
+    schedule = _render(ECS / "schedule-bulk-score.json")
+    assert _validate("scheduler", "UpdateSchedule", schedule) == ""
