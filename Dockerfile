@@ -34,15 +34,13 @@ COPY accunode_cli ./accunode_cli
 RUN /opt/accunode/bin/pip install --no-compile . \
     && /opt/accunode/bin/pip uninstall --yes pip setuptools
 WORKDIR /opt/accunode/lib/python3.11/site-packages
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN rm -rf pyarrow/include pyarrow/src pyarrow/tests pyarrow/*flight* \
     && find . -depth -type d -name tests -exec rm -rf {} + \
     && find . -type f \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' -o -name '*.cc' \) -delete \
-    && find . -type f -name '*.so*' ! -path './*.libs/*' -print0 \
-    | while IFS= read -r -d '' lib; do \
-        runpath="$(readelf -d "$lib" | sed -n 's/.*R[UN]*PATH.*\[\(.*\)\]/\1/p')"; \
-        if [ -z "$runpath" ] || [ "$runpath" = "\$ORIGIN" ]; then strip --strip-unneeded "$lib"; fi; \
-    done \
+    && find . -type f -name '*.so*' ! -path './*.libs/*' -exec sh -c 'for lib; do \
+        runpath="$(readelf -d "$lib" | sed -n "s/.*R[UN]*PATH.*\[\(.*\)\]/\1/p")"; \
+        case "$runpath" in ""|"\$ORIGIN") strip --strip-unneeded "$lib" ;; esac; \
+    done' sh {} + \
     && /opt/accunode/bin/python -c "import numpy, pyarrow.csv, pyarrow.compute, pyarrow.fs, \
 pyarrow.parquet, psycopg, sqlalchemy, fastapi, uvicorn, uvloop, httptools, yaml, watchfiles, \
 pydantic_core, accunode_cli.main, accunode_cli.server.app" \
