@@ -75,7 +75,7 @@ def image() -> Iterator[tuple[str, str]]:
 
 
 def _read_only_run(engine: str, *args: str, name: str | None = None) -> list[str]:
-    """The flags of a hardened run: read-only root, a tmpfs for /tmp and one for /data."""
+    """The flags of a hardened run: read-only root, a tmpfs for /tmp, a volume for /data."""
     return [
         engine,
         "run",
@@ -83,8 +83,8 @@ def _read_only_run(engine: str, *args: str, name: str | None = None) -> list[str
         "--read-only",
         "--tmpfs",
         "/tmp",
-        "--tmpfs",
-        "/data:mode=1777",
+        "-v",
+        f"{VOLUME}:/data",
         *(["--name", name] if name else []),
         *args,
     ]
@@ -154,7 +154,11 @@ def test_serve_answers_health_on_a_read_only_root(image: tuple[str, str]) -> Non
                 break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        assert answer is not None and answer.status_code == 200, "no answer from the container"
+        if answer is None:
+            _run(engine, "kill", name, check=False)
+            output = process.communicate(timeout=30)[0]
+            raise AssertionError(f"no answer from the container: {output[-3000:]}")
+        assert answer.status_code == 200
         assert answer.json()["status"] == "ok"
         _run(engine, "stop", "--time", "30", name, timeout=60, check=False)  # SIGTERM first
         assert process.wait(timeout=60) == 0, "SIGTERM is a clean exit"
