@@ -37,6 +37,7 @@ def test_the_roles_run_the_accunode_image_with_their_command(services: dict[str,
         service = services[name]
         assert service["build"] == "." and service["image"] == "accunode:local"
         assert service["read_only"] is True and "/tmp" in service["tmpfs"]
+        assert service["init"] is True
         env = service["environment"]
         assert env["ACCUNODE_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert "@postgres:5432/" in env["ACCUNODE_DATABASE_URL"]
