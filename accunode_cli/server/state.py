@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from accunode_cli.config import Settings
 from accunode_cli.errors import AccuNodeError, ModelError
 from accunode_cli.server.batching import Coalescer
+from accunode_cli.services.predictions import PredictionRequest
 from accunode_cli.storage.kv import HitRequest, HitResult, KeyValueStore, RedisStore
 from accunode_cli.storage.organizations import Access
-from accunode_cli.storage.predictions import PredictionRequest
 
 __all__ = ["AppState", "build_state", "in_transactions"]
 
@@ -57,7 +57,7 @@ class AppState:
         self.writers = {kind: self._writer(kind, model) for kind, model in self.models.items()}
 
     def _writer(self, kind: str, model: Any) -> Coalescer[PredictionRequest, dict[str, Any]]:
-        from accunode_cli.storage import predictions
+        from accunode_cli.services import predictions
 
         def write(
             session: Session, items: list[PredictionRequest]

@@ -42,6 +42,7 @@ from accunode_cli.server.schemas import (
     RiskLevel,
 )
 from accunode_cli.server.state import AppState
+from accunode_cli.services import predictions as scored
 from accunode_cli.storage import companies, predictions
 
 router = APIRouter(prefix="/predictions", tags=["predictions"], responses=ERROR_RESPONSES)
@@ -85,7 +86,7 @@ def _add_routes(
         writer = state.writers.get(kind)
         if writer is None:
             raise ServiceUnavailableError(f"the {kind} model is not loaded")
-        request = predictions.PredictionRequest(
+        request = scored.PredictionRequest(
             company=companies.CompanyRef(
                 organization_id=org,
                 company_id=data["company_id"],
@@ -165,7 +166,7 @@ def _add_routes(
         state: StateDep,
     ) -> Any:
         _existing(session, tenant, prediction_id)
-        row = predictions.rescore_prediction(
+        row = scored.rescore_prediction(
             session,
             organization_id=tenant.organization_id,
             kind=kind,
