@@ -245,6 +245,9 @@ class Job(_Audited, Base):
     file_name: Mapped[str] = mapped_column(String(255))
     file_bytes: Mapped[int] = mapped_column(Integer, default=0)
     sheet: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The period of every row when the file has no such column (given with the upload).
+    reporting_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reporting_quarter: Mapped[str | None] = mapped_column(String(2), nullable=True)
     blob_key: Mapped[str] = mapped_column(String(500))
     decimal_comma: Mapped[bool] = mapped_column(Boolean, default=False)
     rows_total: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -120,6 +120,7 @@ def list_predictions(
     risk_level: str | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    job_id: uuid.UUID | None = None,
     sort: str = "-created_at",
     page: int = 1,
     size: int = 20,
@@ -150,6 +151,8 @@ def list_predictions(
         query = query.where(cls.created_at >= created_from)
     if created_to is not None:
         query = query.where(cls.created_at <= created_to)
+    if job_id is not None:
+        query = query.where(cls.job_id == job_id)
     sorts = PREDICTION_SORTS + (("reporting_quarter",) if kind == "quarterly" else ())
     return paginate(session, order_by(query, cls, sort, sorts), page=page, size=size)
 

@@ -113,6 +113,9 @@ def _add_routes(
         risk_level: RiskLevel | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
+        job_id: Annotated[
+            uuid.UUID | None, Query(description="Only the predictions a bulk-upload job stored")
+        ] = None,
         sort: Annotated[
             str,
             Query(
@@ -133,6 +136,7 @@ def _add_routes(
             risk_level=risk_level,
             created_from=created_from,
             created_to=created_to,
+            job_id=job_id,
             sort=sort,
             page=page,
             size=size,

@@ -36,6 +36,8 @@ def upgrade() -> None:
         sa.Column("file_name", sa.String(length=255), nullable=False),
         sa.Column("file_bytes", sa.Integer(), nullable=False),
         sa.Column("sheet", sa.String(length=100), nullable=True),
+        sa.Column("reporting_year", sa.Integer(), nullable=True),
+        sa.Column("reporting_quarter", sa.String(length=2), nullable=True),
         sa.Column("blob_key", sa.String(length=500), nullable=False),
         sa.Column("decimal_comma", sa.Boolean(), nullable=False),
         sa.Column("rows_total", sa.Integer(), nullable=True),

