@@ -98,6 +98,8 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
     if started is None:
         return None
     chunk, job = started
+    where = f"job {job.id} chunk {chunk.number} attempt {chunk.attempts}"
+    log.info("chunk started", extra={"operation": where})
     try:
         batch = read_part(ctx.blobs, part_key(job.id, chunk.number))
         match = match_columns(batch.schema.names, job.kind, source=job.file_name)
@@ -127,6 +129,7 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
             if status is None:
                 session.rollback()
                 return None
+        log.info("chunk stored", extra={"operation": where})
         return status
     except Exception as error:
         if _database_lost(error):

@@ -8,8 +8,10 @@ company's period follow ``on_conflict`` row by row.
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +19,9 @@ import numpy as np
 
 from accunode_cli.errors import AccuNodeError
 from accunode_cli.scoring import OK, STATUS_NAMES, clean_column
-from accunode_cli.storage.bulk import period_keys, store_rows
+from accunode_cli.storage.bulk import store_table
 from accunode_cli.storage.companies import CompanyIdentity, CompanyRef, resolve_companies
-from accunode_cli.storage.db import new_id, utcnow
+from accunode_cli.storage.db import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -70,26 +72,6 @@ class ChunkOutcome:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _json_columns(scored: ScoredBatch, rows: np.ndarray) -> tuple[list[Any], list[Any]]:
-    names = scored.ratio_names
-    contributions = scored.contributions[rows].tolist()
-    status = scored.status[rows].tolist()
-    contribution_dicts = [dict(zip(names, values, strict=True)) for values in contributions]
-    flags = [
-        {name: STATUS_NAMES[code] for name, code in zip(names, codes, strict=True) if code != OK}
-        for codes in status
-    ]
-    return contribution_dicts, flags
-
-
-def _ratio_values(raw: Mapping[str, Any], names: Sequence[str], rows: np.ndarray) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in names:
-        cleaned = clean_column(raw[name]).values[rows]
-        values[name] = [None if np.isnan(v) else v for v in cleaned.tolist()]
-    return values
-
-
 def _companies(
     session: Session, chunk: ChunkRows, rows: np.ndarray
 ) -> dict[str, CompanyIdentity | AccuNodeError]:
@@ -120,63 +102,93 @@ def store_chunk(session: Session, *, model: PDModel, chunk: ChunkRows) -> ChunkO
     for index in np.flatnonzero(scored.risk_codes < 0).tolist():
         if problems[index] is None:
             problems[index] = ("", str(scored.row_error[index] or "cannot be scored"), None)
-    good = np.array([p is None for p in problems], dtype=bool)
-    rows = np.flatnonzero(good)
-    companies = _companies(session, chunk, rows) if rows.size else {}
-    now = utcnow()
-    contributions, flags = _json_columns(scored, rows)
-    ratios = _ratio_values(chunk.raw, model.ratio_names, rows)
-    keys = period_keys(chunk.kind)
-    writer: dict[tuple[Any, ...], int] = {}  # period -> the position (in rows) that writes it
+    rows = [index for index, problem in enumerate(problems) if problem is None]
+    companies = _companies(session, chunk, np.array(rows, dtype=np.int64)) if rows else {}
+    writer: dict[tuple[Any, ...], int] = {}  # period -> the input row (index) that writes it
     order: list[tuple[int, tuple[Any, ...]]] = []
-    records: list[dict[str, Any]] = []
-    probability, log_odds = scored.probability[rows].tolist(), scored.log_odds[rows].tolist()
-    risk, rating = _labels(scored, rows)
-    for position, index in enumerate(rows.tolist()):
+    company_of: dict[int, str] = {}
+    for index in rows:
         company = companies[ident.symbols[index] or ""]
         if isinstance(company, AccuNodeError):
             problems[index] = ("company_symbol", company.message, ident.symbols[index])
             continue
-        record = {
-            "id": new_id(),
-            "organization_id": chunk.organization_id,
-            "company_id": company.id,
-            "reporting_year": ident.years[index],
-            "probability": probability[position],
-            "log_odds": log_odds[position],
-            "risk_level": risk[position],
-            "implied_rating": rating[position],
-            "contributions": contributions[position],
-            "flags": flags[position],
-            "model_version": scored.model_version,
-            "created_by": chunk.created_by,
-            "created_at": now,
-            "updated_at": now,
-            "job_id": chunk.job_id,
-            "row_number": chunk.first_row + index,
-            **{name: ratios[name][position] for name in model.ratio_names},
-        }
-        if chunk.kind == "quarterly":
-            record["reporting_quarter"] = ident.quarters[index]
-        key = tuple(record[k] for k in keys)
+        company_of[index] = str(company.id)
+        key = (company.id, ident.years[index], ident.quarters[index])
         order.append((index, key))
-        if key in writer and chunk.on_conflict == "skip":
-            continue  # the first row of a period is written; later ones conflict with it
-        if key in writer:
-            records[writer[key]] = record  # replace: the last row of a period is written
-        else:
-            writer[key] = len(records)
-            records.append(record)
-    written = store_rows(session, kind=chunk.kind, rows=records, on_conflict=chunk.on_conflict)
-    return _outcome(scored, chunk, problems, order, writer, records, written)
+        if key not in writer or chunk.on_conflict == "replace":
+            writer[key] = index  # skip: the first row of a period; replace: the last
+    written_rows = np.array(sorted(writer.values()), dtype=np.int64)
+    table = _table(model, chunk, scored, written_rows, company_of)
+    now = utcnow()
+    constants = {
+        "organization_id": chunk.organization_id,
+        "model_version": scored.model_version,
+        "created_by": chunk.created_by,
+        "created_at": now,
+        "updated_at": now,
+        "job_id": chunk.job_id,
+    }
+    stored = store_table(
+        session, kind=chunk.kind, table=table, constants=constants, on_conflict=chunk.on_conflict
+    )
+    written = dict(zip(written_rows.tolist(), stored, strict=True))
+    return _outcome(scored, chunk, problems, order, writer, written)
 
 
-def _labels(scored: ScoredBatch, rows: np.ndarray) -> tuple[list[str], list[str]]:
+def _table(
+    model: PDModel,
+    chunk: ChunkRows,
+    scored: ScoredBatch,
+    rows: np.ndarray,
+    company_of: dict[int, str],
+) -> Any:
+    """Build the stored columns of the written rows as a pyarrow table (no Python per cell
+    but the company ids and periods)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     from accunode_cli.scoring import RATINGS, RISK_LEVELS
 
-    risk = [RISK_LEVELS[code] for code in scored.risk_codes[rows].tolist()]
-    rating = [RATINGS[code] for code in scored.rating_codes[rows].tolist()]
-    return risk, rating
+    ident = chunk.identities
+    columns: dict[str, Any] = {
+        "company_id": pa.array([company_of[i] for i in rows.tolist()], pa.string()),
+        "reporting_year": pa.array([ident.years[i] for i in rows.tolist()], pa.int64()),
+    }
+    if chunk.kind == "quarterly":
+        columns["reporting_quarter"] = pa.array(
+            [ident.quarters[i] for i in rows.tolist()], pa.string()
+        )
+    for name in model.ratio_names:
+        values = clean_column(chunk.raw[name]).values[rows]
+        columns[name] = pa.array(values, pa.float64(), mask=np.isnan(values))
+    columns["probability"] = pa.array(scored.probability[rows], pa.float64())
+    columns["log_odds"] = pa.array(scored.log_odds[rows], pa.float64())
+    columns["risk_level"] = pa.array(np.array(RISK_LEVELS, dtype=object)[scored.risk_codes[rows]])
+    columns["implied_rating"] = pa.array(np.array(RATINGS, dtype=object)[scored.rating_codes[rows]])
+    names = scored.ratio_names
+    parts: list[Any] = []
+    for j, name in enumerate(names):
+        value = pa.array(np.ascontiguousarray(scored.contributions[rows, j])).cast(pa.string())
+        parts += [("{" if j == 0 else ", ") + json.dumps(name) + ": ", value]
+    parts.append("}")
+    columns["contributions"] = pc.binary_join_element_wise(*parts, "")
+    codes = np.zeros(rows.size, dtype=np.int64)
+    for j in range(len(names)):
+        codes = codes * 4 + scored.status[rows, j]
+    columns["flags"] = pa.array(np.array(_flag_json(names), dtype=object)[codes], pa.string())
+    columns["row_number"] = pa.array(rows + chunk.first_row, pa.int64())
+    return pa.table(columns)
+
+
+@functools.lru_cache(maxsize=8)
+def _flag_json(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The flags JSON of every combination of statuses, indexed by its base-4 code."""
+    labels = []
+    for code in range(4 ** len(names)):
+        digits = [(code // 4 ** (len(names) - 1 - j)) % 4 for j in range(len(names))]
+        flags = {n: STATUS_NAMES[d] for n, d in zip(names, digits, strict=True) if d != OK}
+        labels.append(json.dumps(flags))
+    return tuple(labels)
 
 
 def _outcome(
@@ -185,18 +197,16 @@ def _outcome(
     problems: list[tuple[str, str, Any] | None],
     order: list[tuple[int, tuple[Any, ...]]],
     writer: dict[tuple[Any, ...], int],
-    records: list[dict[str, Any]],
-    written: list[tuple[uuid.UUID, str]],
+    written: dict[int, tuple[uuid.UUID, str]],
 ) -> ChunkOutcome:
     n = len(scored)
     ids: list[str | None] = [None] * n
     statuses = ["rejected"] * n
     errors: list[str | None] = [p[1] if p else None for p in problems]
     for index, key in order:
-        slot = writer[key]
-        prediction_id, status = written[slot]
+        prediction_id, status = written[writer[key]]
         ids[index] = str(prediction_id)
-        if records[slot]["row_number"] != chunk.first_row + index and chunk.on_conflict == "skip":
+        if writer[key] != index and chunk.on_conflict == "skip":
             status = "conflict"  # a later row of a period the file already gave
         # (replace: an earlier row of a period was written, then overwritten by the last one)
         statuses[index] = status

@@ -174,3 +174,101 @@ def test_a_file_with_no_usable_columns_is_refused_before_a_job_exists(
     assert no_year.status_code == 422 and "reporting_year" in no_year.json()["error"]["message"]
     listed = jobs_client.get(f"{API}/predictions/jobs", headers=user["headers"]).json()
     assert listed["total"] == 0
+
+
+CONFLICTS = (
+    "company_symbol,company_name,reporting_year,long_term_debt_to_total_capital,"
+    "total_debt_to_ebitda,net_income_margin,ebit_to_interest_expense,return_on_assets\n"
+    "ACME,Acme Corp,2024,35,2.1,8.5,9.2,6.1\n"  # already stored through the single route
+    "NEWC,New Co,2024,20,1.0,5.0,4.0,3.0\n"
+    "NEWC,New Co,2024,80,6.0,-5.0,0.5,-3.0\n"  # the same company and period again
+    ",No Symbol,2024,20,1.0,5.0,4.0,3.0\n"
+)
+
+
+@pytest.mark.parametrize("on_conflict", ["skip", "replace"])
+def test_conflicts_follow_on_conflict_row_by_row(
+    jobs_client: Any, tmp_path: Path, on_conflict: str
+) -> None:
+    user = register(jobs_client)
+    headers = user["headers"]
+    existing = jobs_client.post(
+        f"{API}/predictions/annual",
+        headers=headers,
+        json={
+            "company_symbol": "ACME",
+            "company_name": "Acme Corp",
+            "reporting_year": 2024,
+            "long_term_debt_to_total_capital": 90.0,
+            "total_debt_to_ebitda": 9.0,
+            "net_income_margin": -20.0,
+            "ebit_to_interest_expense": 0.2,
+            "return_on_assets": -9.0,
+        },
+    ).json()
+    path = tmp_path / "conflicts.csv"
+    path.write_text(CONFLICTS)
+    created = upload(jobs_client, headers, path, on_conflict=on_conflict)
+    assert created.status_code == 202, created.text
+    job = wait_job(jobs_client, headers, created.json()["id"])
+    assert job["status"] == "succeeded"
+    rows = results(jobs_client, headers, job["id"], "csv").to_pylist()
+    statuses = [row["status"] for row in rows]
+    ids = [row["prediction_id"] for row in rows]
+    assert statuses[3] == "rejected" and "company_symbol" in rows[3]["error"]
+    assert ids[0] == existing["id"] and ids[1] == ids[2]
+    stored = jobs_client.get(f"{API}/predictions/annual/{existing['id']}", headers=headers).json()
+    newc = jobs_client.get(f"{API}/predictions/annual/{ids[1]}", headers=headers).json()
+    if on_conflict == "skip":
+        assert statuses[:3] == ["conflict", "stored", "conflict"]
+        assert (job["rows_stored"], job["rows_conflicting"], job["rows_rejected"]) == (1, 2, 1)
+        assert stored["probability"] == existing["probability"]
+        assert newc["long_term_debt_to_total_capital"] == 20.0 and newc["row_number"] == 2
+    else:
+        assert statuses[:3] == ["replaced", "stored", "stored"]
+        assert stored["probability"] == rows[0]["probability"] != existing["probability"]
+        assert stored["job_id"] == job["id"] and stored["row_number"] == 1
+        assert newc["long_term_debt_to_total_capital"] == 80.0 and newc["row_number"] == 3
+    listed = jobs_client.get(f"{API}/predictions/annual", headers=headers).json()
+    assert listed["total"] == 2
+
+
+def test_job_routes_keep_organizations_apart_and_viewers_read_only(
+    jobs_client: Any, tmp_path: Path
+) -> None:
+    owner, other = register(jobs_client), register(jobs_client)
+    created = upload(jobs_client, owner["headers"], SAMPLES / "annual_companies.csv")
+    job_id = created.json()["id"]
+    wait_job(jobs_client, owner["headers"], job_id)
+    base = f"{API}/predictions/jobs/{job_id}"
+    for method, path in [
+        ("GET", base),
+        ("GET", f"{base}/results"),
+        ("GET", f"{base}/errors"),
+        ("POST", f"{base}/cancel"),
+        ("DELETE", base),
+    ]:
+        response = jobs_client.request(method, path, headers=other["headers"])
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["error"]["code"] == "not_found"
+    assert jobs_client.get(f"{API}/predictions/jobs", headers=other["headers"]).json()["total"] == 0
+    # a viewer of the owner's organization reads jobs but cannot upload, cancel or delete
+    viewer = register(jobs_client)
+    invite = jobs_client.post(
+        f"{API}/organizations/{owner['org_id']}/invitations",
+        headers=owner["headers"],
+        json={"email": viewer["email"], "role": "viewer"},
+    )
+    assert invite.status_code in (200, 201), invite.text
+    token = invite.json()["token"]
+    accepted = jobs_client.post(
+        f"{API}/organizations/invitations/accept", headers=viewer["headers"], json={"token": token}
+    )
+    assert accepted.status_code in (200, 201), accepted.text
+    as_viewer = {**viewer["headers"], "X-Organization-ID": owner["org_id"]}
+    assert jobs_client.get(base, headers=as_viewer).status_code == 200
+    refused = upload(jobs_client, as_viewer, SAMPLES / "annual_companies.csv")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert jobs_client.delete(base, headers=as_viewer).status_code == 403
+    assert jobs_client.delete(base, headers=owner["headers"]).status_code == 200
+    assert jobs_client.get(base, headers=owner["headers"]).status_code == 404
