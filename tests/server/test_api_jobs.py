@@ -272,3 +272,64 @@ def test_job_routes_keep_organizations_apart_and_viewers_read_only(
     assert jobs_client.delete(base, headers=as_viewer).status_code == 403
     assert jobs_client.delete(base, headers=owner["headers"]).status_code == 200
     assert jobs_client.get(base, headers=owner["headers"]).status_code == 404
+
+
+@pytest.fixture
+def queue_only_settings(tmp_path: Path, pg_url: str) -> Settings:
+    """PostgreSQL + Redis with no worker running: jobs stay queued (dramatiq's broker)."""
+    import uuid
+
+    from api_helpers import TEST_SECRET
+    from dbservers import REDIS_URL, truncate_all
+
+    from accunode_cli.storage.db import make_engine
+
+    engine = make_engine(pg_url)
+    truncate_all(engine)
+    engine.dispose()
+    return Settings(
+        env="test",
+        data_dir=tmp_path / "data",
+        config_dir=tmp_path / "config",
+        jwt_secret=TEST_SECRET,
+        bcrypt_rounds=4,
+        redis_url=REDIS_URL,
+        redis_prefix=f"test:{uuid.uuid4().hex}:",
+        max_active_jobs=1,
+        max_upload_bytes=200_000,
+        database_url=pg_url,
+    )
+
+
+def test_active_jobs_are_limited_cancel_stops_one_and_oversized_uploads_are_refused(
+    queue_only_settings: Settings, tmp_path: Path
+) -> None:
+    from api_helpers import TestClient
+
+    with TestClient(create_app(queue_only_settings)) as client:
+        user = register(client)
+        headers = user["headers"]
+        first = upload(client, headers, SAMPLES / "annual_companies.csv")
+        assert first.status_code == 202 and first.json()["status"] == "queued"
+        second = upload(client, headers, SAMPLES / "quarterly_companies.csv")
+        assert second.status_code == 429, second.text
+        assert second.json()["error"]["code"] == "rate_limited"
+        assert "at most 1" in second.json()["error"]["message"]
+        job_id = first.json()["id"]
+        not_ready = client.get(f"{API}/predictions/jobs/{job_id}/results", headers=headers)
+        assert not_ready.status_code == 409
+        cancelled = client.post(f"{API}/predictions/jobs/{job_id}/cancel", headers=headers)
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        again = client.post(f"{API}/predictions/jobs/{job_id}/cancel", headers=headers)
+        assert again.status_code == 409
+        listed = client.get(
+            f"{API}/predictions/jobs", params={"status": "cancelled"}, headers=headers
+        ).json()
+        assert [job["id"] for job in listed["items"]] == [job_id]
+        big = tmp_path / "big.csv"
+        text = (SAMPLES / "annual_companies.csv").read_text()
+        big.write_text(text + "\n".join(text.splitlines()[1:]) * 10)
+        refused = upload(client, headers, big)
+        assert refused.status_code == 413, refused.text
+        assert refused.json()["error"]["code"] == "payload_too_large"
+        assert client.get(f"{API}/predictions/jobs", headers=headers).json()["total"] == 1
