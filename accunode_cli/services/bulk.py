@@ -107,12 +107,13 @@ def store_chunk(session: Session, *, model: PDModel, chunk: ChunkRows) -> ChunkO
     writer: dict[tuple[Any, ...], int] = {}  # period -> the input row (index) that writes it
     order: list[tuple[int, tuple[Any, ...]]] = []
     company_of: dict[int, str] = {}
+    texts = {id(c): str(c.id) for c in companies.values() if not isinstance(c, AccuNodeError)}
     for index in rows:
         company = companies[ident.symbols[index] or ""]
         if isinstance(company, AccuNodeError):
             problems[index] = ("company_symbol", company.message, ident.symbols[index])
             continue
-        company_of[index] = str(company.id)
+        company_of[index] = texts[id(company)]
         key = (company.id, ident.years[index], ident.quarters[index])
         order.append((index, key))
         if key not in writer or chunk.on_conflict == "replace":
@@ -197,7 +198,7 @@ def _outcome(
     problems: list[tuple[str, str, Any] | None],
     order: list[tuple[int, tuple[Any, ...]]],
     writer: dict[tuple[Any, ...], int],
-    written: dict[int, tuple[uuid.UUID, str]],
+    written: dict[int, tuple[Any, str]],
 ) -> ChunkOutcome:
     n = len(scored)
     ids: list[str | None] = [None] * n

@@ -38,12 +38,13 @@ def store_table(
     table: Any,
     constants: dict[str, Any],
     on_conflict: str,
-) -> list[tuple[uuid.UUID, str]]:
+) -> list[tuple[Any, str]]:
     """Store a pyarrow table of rows of distinct periods; return (id, status) per row.
 
     ``table`` holds the varying columns (``company_id`` as text, the JSON columns as JSON
     text, ``row_number``); ``constants`` the columns equal in every row (organization, job,
-    model version, author, timestamps). Statuses as in :func:`store_rows`.
+    model version, author, timestamps). Statuses as in :func:`store_rows`; the ids are UUIDs
+    or their text.
     """
     if table.num_rows == 0:
         return []
@@ -118,7 +119,7 @@ _PG_TYPES = {"int64": "bigint", "double": "double precision", "string": "text"}
 
 def _copy_and_insert(
     session: Session, kind: str, table: Any, constants: dict[str, Any], on_conflict: str
-) -> list[tuple[uuid.UUID, str]]:
+) -> list[tuple[Any, str]]:
     import io
 
     import pyarrow.csv as pcsv
@@ -158,30 +159,28 @@ def _copy_and_insert(
         changed = [n for n in insert_names if n not in KEPT_ON_REPLACE]
         sets = ", ".join(f"{n} = EXCLUDED.{n}" for n in changed)
         conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
-    session.execute(
+    # RETURNING the id as text: no UUID object per row on the way back.
+    returned = session.execute(
         text(
             f"INSERT INTO {target} ({', '.join(insert_names)}) "
-            f"SELECT {', '.join(select_list)} FROM {stage} s {conflict}"
+            f"SELECT {', '.join(select_list)} FROM {stage} s {conflict} "
+            "RETURNING row_number, id::text, xmax = 0"
         ),
         values,
-    )
-    join = " AND ".join(
-        f"p.{k} = s.{k}::uuid" if k == "company_id" else f"p.{k} = s.{k}" for k in keys
-    )
-    # Each staged row now matches one prediction: the one it stored or replaced (it carries
-    # this job and row number), or the one it conflicted with. xmin says which this
-    # transaction wrote.
-    found = session.execute(
-        text(
-            f"SELECT s.row_number, p.id, p.job_id = :job_id AND p.row_number = s.row_number, "
-            f"p.created_at = :created_at FROM {stage} s JOIN {target} p ON {join}"
-        ),
-        {"job_id": constants["job_id"], "created_at": constants["created_at"]},
     ).all()
-    outcome = {row[0]: row[1:] for row in found}
-    results: list[tuple[uuid.UUID, str]] = []
-    for row_number in table.column("row_number").to_pylist():
-        prediction_id, ours, new = outcome[row_number]
-        status = ("stored" if new else "replaced") if ours else "conflict"
-        results.append((prediction_id, status))
-    return results
+    outcome = {row[0]: (row[1], "stored" if row[2] else "replaced") for row in returned}
+    if len(outcome) < table.num_rows:  # skip: the rest conflicted with stored predictions
+        join = " AND ".join(
+            f"p.{k} = s.{k}::uuid" if k == "company_id" else f"p.{k} = s.{k}" for k in keys
+        )
+        found = session.execute(
+            text(
+                f"SELECT s.row_number, p.id::text, p.job_id = :job_id "
+                f"AND p.row_number = s.row_number FROM {stage} s JOIN {target} p ON {join}"
+            ),
+            {"job_id": constants["job_id"]},
+        ).all()
+        for row_number, prediction_id, ours in found:
+            if row_number not in outcome:  # ours: this chunk stored it before (a rerun)
+                outcome[row_number] = (prediction_id, "stored" if ours else "conflict")
+    return [outcome[row_number] for row_number in table.column("row_number").to_pylist()]

@@ -9,9 +9,11 @@ job behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -104,6 +106,30 @@ def stored_counts(database_url: str, job_id: str) -> tuple[int, int]:
         ).one()
     engine.dispose()
     return int(row[0]), int(row[1])
+
+
+def slow_upload(url: str, headers: dict[str, str], path: Path) -> None:
+    """Send a multipart upload slowly (chunked), so the server dies in the middle of it."""
+    boundary = "accunode-e2e-boundary"
+
+    def body() -> Any:
+        yield (
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{path.name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        with path.open("rb") as handle:
+            while block := handle.read(64 * 1024):
+                yield block
+                time.sleep(0.05)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    with contextlib.suppress(httpx.HTTPError):  # the server dies: expected
+        httpx.post(
+            f"{url}/api/v1/predictions/bulk-upload",
+            headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+            content=body(),
+            timeout=60,
+        )
 
 
 class Worker:
@@ -210,8 +236,13 @@ def test_the_embedded_server_killed_mid_job_finishes_it_after_a_restart(
             120,
             "the first chunk",
         )
+        # a second upload is still arriving when the API dies
+        slow = threading.Thread(target=slow_upload, args=(server.url, headers, data), daemon=True)
+        slow.start()
+        time.sleep(1.0)
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(10)
+        slow.join(30)
         middle = stored_counts(database_url, job["id"])[0]
         assert 0 < middle < rows
         server = Server(env, tmp_path / "server2.log")
@@ -226,5 +257,8 @@ def test_the_embedded_server_killed_mid_job_finishes_it_after_a_restart(
         assert done["status"] == "succeeded", done
         assert done["rows_stored"] == rows
         assert stored_counts(database_url, job["id"]) == (rows, rows)
+        # the upload cut short by the crash left no job behind, running or otherwise
+        listed = httpx.get(f"{server.url}/api/v1/predictions/jobs", headers=headers, timeout=30)
+        assert [item["id"] for item in listed.json()["items"]] == [job["id"]]
     finally:
         server.stop()
