@@ -11,7 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from accunode_cli.server.deps import SessionDep, StateDep, TenantDep, ensure_role
 from accunode_cli.server.jobs_service import accept_upload, job_body, job_outputs, remove_job
-from accunode_cli.server.schemas import ERROR_RESPONSES, Message, PagePublic
+from accunode_cli.server.schemas import (
+    ERROR_RESPONSES,
+    LIST_ERROR_RESPONSES,
+    Message,
+    PagePublic,
+)
 from accunode_cli.server.schemas.jobs import JobPublic, JobStatus, OnConflict, ResultFormat
 from accunode_cli.storage import jobs
 
@@ -72,13 +77,14 @@ async def bulk_upload(
     response_model=PagePublic[JobPublic],
     summary="List the organization's bulk-upload jobs",
     description="Newest first; filter by status.",
+    responses=LIST_ERROR_RESPONSES,
 )
 def list_jobs(
     tenant: TenantDep,
     session: SessionDep,
-    status: JobStatus | None = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page")] = 1,
+    size: Annotated[int, Query(ge=1, le=100, description="Jobs per page (at most 100)")] = 20,
 ) -> Any:
     result = jobs.list_jobs(
         session, organization_id=tenant.organization_id, status=status, page=page, size=size
@@ -102,7 +108,10 @@ def get_job(job_id: uuid.UUID, tenant: TenantDep, session: SessionDep) -> Any:
     responses={200: {"content": {_MEDIA["csv"]: {}, _MEDIA["parquet"]: {}}}},
 )
 def job_results(
-    job_id: uuid.UUID, tenant: TenantDep, state: StateDep, format: ResultFormat = "csv"
+    job_id: uuid.UUID,
+    tenant: TenantDep,
+    state: StateDep,
+    format: Annotated[ResultFormat, Query(description="csv or parquet")] = "csv",
 ) -> StreamingResponse:
     stream, name = job_outputs(state, tenant, job_id, "results", format)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
