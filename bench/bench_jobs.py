@@ -177,16 +177,21 @@ def main() -> None:
         ACCUNODE_BCRYPT_ROUNDS="4",
         ACCUNODE_MAX_UPLOAD_BYTES=str(2 << 30),
     )
-    port = 8765
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
     api = f"http://127.0.0.1:{port}"
+    log = (work / "jobs-server.log").open("wb")
     server = subprocess.Popen(
-        [ACCUNODE, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
+        [ACCUNODE, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
     )
     worker = None
     results: dict[str, Any] = {"rows": args.rows, "machine": platform.platform()}
     try:
         wait_ready(api, server)
-        worker = subprocess.Popen([ACCUNODE, "worker"], env=env, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen([ACCUNODE, "worker"], env=env, stdout=log, stderr=log)
         email = f"bench-{uuid.uuid4().hex[:6]}@example.com"
         account = {"email": email, "password": "correct horse battery", "full_name": "Bench"}
         httpx.post(f"{api}/api/v1/auth/register", json=account, timeout=30).raise_for_status()
