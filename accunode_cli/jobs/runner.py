@@ -54,6 +54,12 @@ def prepare_job(ctx: JobContext, job_id: uuid.UUID) -> list[uuid.UUID]:
         except AccuNodeError as error:
             _fail(ctx, job_id, error.message)
             return []
+        except Exception as error:
+            if _database_lost(error):
+                raise
+            log.exception("job split failed", extra={"operation": f"job {job_id}"})
+            _fail(ctx, job_id, f"{name} could not be read (an internal error; see the log)")
+            return []
         with ctx.sessions() as session, session.begin():
             job_rows.add_chunks(
                 session, job_id=job_id, chunks=chunks, rows_total=total, decimal_comma=comma
