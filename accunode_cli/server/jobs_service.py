@@ -147,7 +147,8 @@ def job_outputs(
     job, numbers = _done_chunks(state, tenant, job_id)
     assert state.job_context is not None
     blobs = state.job_context.blobs
-    stem = Path(job.file_name).name.split(".")[0] or "job"
+    stem = "".join(c for c in job.file_name.split(".")[0] if c.isalnum() or c in "-_")[:80]
+    stem = stem or "job"  # a header-safe download name
     if what == "errors":
         return stream_errors_csv(blobs, job.id, numbers), f"{stem}.errors.csv"
     if format == "parquet":

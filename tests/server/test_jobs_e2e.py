@@ -262,3 +262,44 @@ def test_the_embedded_server_killed_mid_job_finishes_it_after_a_restart(
         assert [item["id"] for item in listed.json()["items"]] == [job["id"]]
     finally:
         server.stop()
+
+
+def test_concurrent_uploads_never_pass_the_active_job_limit(
+    tmp_path: Path, database_url: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = clean_env(
+        ACCUNODE_ENV="test",
+        ACCUNODE_DATABASE_URL=database_url,
+        ACCUNODE_REDIS_URL=REDIS_URL,  # no worker runs: accepted jobs stay queued
+        ACCUNODE_REDIS_PREFIX=f"test:{uuid.uuid4().hex}:",
+        ACCUNODE_DATA_DIR=str(tmp_path / "data"),
+        ACCUNODE_JWT_SECRET="r" * 48,
+        ACCUNODE_BCRYPT_ROUNDS="4",
+        ACCUNODE_MAX_ACTIVE_JOBS="2",
+    )
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "annual_companies.csv"
+    server = Server(env, tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        headers = sign_in(server.url)
+
+        def send(_: int) -> int:
+            with sample.open("rb") as handle:
+                return httpx.post(
+                    f"{server.url}/api/v1/predictions/bulk-upload",
+                    headers=headers,
+                    files={"file": (sample.name, handle)},
+                    timeout=120,
+                ).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            codes = sorted(pool.map(send, range(8)))
+        assert codes == [202, 202] + [429] * 6
+        engine = make_engine(database_url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM jobs")).scalar_one() == 2
+        engine.dispose()
+    finally:
+        server.stop()
