@@ -223,7 +223,8 @@ def _add_routes(
             else "(`reporting_quarter` does not apply to annual predictions and is ignored); "
         )
         + "`risk_level` (LOW, MEDIUM, HIGH, CRITICAL); `created_from` and `created_to` (ISO "
-        "8601 times, both inclusive). `sort` is created_at, reporting_year, probability or "
+        "8601 times, both inclusive); `job_id` (what one bulk-upload job stored). `sort` is "
+        "created_at, reporting_year, probability or "
         "risk_level, with a leading `-` for descending (default `-created_at`); `page` counts "
         "from 1 and `size` is 1 to 100 (default 20). Every role may list.",
         responses=LIST_ERROR_RESPONSES,
