@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from accunode_cli.storage.models import Job
 __all__ = ["accept_upload", "job_body", "job_outputs", "remove_job"]
 
 _BLOCK = 1 << 20
+log = logging.getLogger("accunode.server")
 
 
 def job_body(job: Job) -> dict[str, Any]:
@@ -124,7 +126,10 @@ def accept_upload(
     except BaseException:
         blobs.delete_tree(f"jobs/{job_id}")
         raise
-    state.executor.submit(job.id)
+    try:
+        state.executor.submit(job.id)
+    except Exception:  # the broker is away: the workers' sweep hands the job out later
+        log.warning("job not queued; it will be handed out by the sweep", exc_info=True)
     return job
 
 
