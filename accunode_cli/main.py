@@ -82,6 +82,6 @@ def root(
 app.add_typer(predict.app, name="predict")
 app.command("bulk-score", epilog=bulk_score.EPILOG)(bulk_score.bulk_score)
 app.command("serve", epilog=serve.EPILOG)(serve.serve)
-app.command("worker")(worker.worker)
+app.command("worker", epilog=worker.EPILOG)(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(model.app, name="model")

@@ -9,7 +9,14 @@ import typer
 from accunode_cli import console
 from accunode_cli.errors import ConfigError
 
-__all__ = ["worker"]
+__all__ = ["worker", "EPILOG"]
+
+EPILOG = (
+    "Examples:\n\n  ACCUNODE_REDIS_URL=redis://127.0.0.1:6379/0 accunode worker --concurrency 2\n\n"
+    "  accunode worker --check\n\n"
+    "Exit codes: 0 stopped cleanly (SIGTERM) or --check passed, 1 database or broker "
+    "unreachable, 2 bad option or configuration (no ACCUNODE_REDIS_URL)."
+)
 
 
 @console.reports_errors
