@@ -94,6 +94,14 @@ def check_upload(
             reporting_year=reporting_year,
             reporting_quarter=reporting_quarter,
         )
+        # Read the first batch too: a file with a header and no rows is refused now, and a
+        # source's file handle is closed only by its batch generator (JSON lines).
+        batches = source.batches(text_columns=frozenset(match.columns.values()))
+        try:
+            if next(batches, None) is None:
+                raise UnreadableFileError(f"{name} has a header but no data rows")
+        finally:
+            batches.close()
     except AccuNodeError as error:
         raise _shown(error, path, name) from error.__cause__
     return UploadCheck(chosen, match, source.format)

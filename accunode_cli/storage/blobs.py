@@ -53,7 +53,8 @@ class BlobStore:
         try:
             if self.is_local:
                 self.filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
-            stream = self.filesystem.open_output_stream(path)
+            # compression=None: pyarrow would otherwise gzip a key ending in .gz a second time
+            stream = self.filesystem.open_output_stream(path, compression=None)
         except OSError as error:
             raise self._translate(error, key) from error
         with stream:

@@ -333,3 +333,50 @@ def test_active_jobs_are_limited_cancel_stops_one_and_oversized_uploads_are_refu
         assert refused.status_code == 413, refused.text
         assert refused.json()["error"]["code"] == "payload_too_large"
         assert client.get(f"{API}/predictions/jobs", headers=headers).json()["total"] == 1
+
+
+def _formats(tmp_path: Path) -> list[tuple[Path, dict[str, str]]]:
+    """The annual sample as gzip CSV, TSV, JSON lines, Parquet and an Excel sheet."""
+    import gzip
+    import json
+
+    from openpyxl import Workbook
+
+    table = pcsv.read_csv(
+        SAMPLES / "annual_companies.csv",
+        convert_options=pcsv.ConvertOptions(
+            column_types={"company_symbol": pa.string(), "company_name": pa.string()}
+        ),
+    )
+    gz = tmp_path / "annual.csv.gz"
+    gz.write_bytes(gzip.compress((SAMPLES / "annual_companies.csv").read_bytes()))
+    tsv = tmp_path / "annual.tsv"
+    tsv.write_text((SAMPLES / "annual_companies.csv").read_text().replace(",", "\t"))
+    jsonl = tmp_path / "annual.jsonl"
+    jsonl.write_text("\n".join(json.dumps(row) for row in table.to_pylist()) + "\n")
+    parquet = tmp_path / "annual.parquet"
+    pq.write_table(table, parquet)
+    xlsx = tmp_path / "annual.xlsx"
+    book = Workbook()
+    book.active.title = "cover"
+    sheet = book.create_sheet("portfolio")
+    sheet.append(table.schema.names)
+    for row in table.to_pylist():
+        sheet.append(list(row.values()))
+    book.save(xlsx)
+    return [(gz, {}), (tsv, {}), (jsonl, {}), (parquet, {}), (xlsx, {"sheet": "portfolio"})]
+
+
+def test_every_format_bulk_score_reads_gives_the_same_scores(
+    jobs_client: Any, tmp_path: Path
+) -> None:
+    user = register(jobs_client)
+    reference = local_scores(SAMPLES / "annual_companies.csv", tmp_path)
+    expected = reference.column("probability").to_pylist()
+    for path, form in _formats(tmp_path):
+        created = upload(jobs_client, user["headers"], path, on_conflict="replace", **form)
+        assert created.status_code == 202, (path.name, created.text)
+        job = wait_job(jobs_client, user["headers"], created.json()["id"])
+        assert job["status"] == "succeeded", (path.name, job)
+        table = results(jobs_client, user["headers"], job["id"])
+        assert table.column("probability").to_pylist() == expected, path.name
