@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from accunode_cli import __version__, console
-from accunode_cli.commands import bulk_score, db, model, predict, serve
+from accunode_cli.commands import bulk_score, db, model, predict, serve, worker
 from accunode_cli.commands.options import JsonOption
 from accunode_cli.commands.plain_help import PlainHelpGroup
 
@@ -82,5 +82,6 @@ def root(
 app.add_typer(predict.app, name="predict")
 app.command("bulk-score", epilog=bulk_score.EPILOG)(bulk_score.bulk_score)
 app.command("serve", epilog=serve.EPILOG)(serve.serve)
+app.command("worker", epilog=worker.EPILOG)(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(model.app, name="model")

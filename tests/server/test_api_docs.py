@@ -27,6 +27,10 @@ EXPECTED = {
     ("put", "/predictions/quarterly/{prediction_id}"),
     ("delete", "/predictions/quarterly/{prediction_id}"),
     ("get", "/health"), ("get", "/health/ready"),
+    ("post", "/predictions/bulk-upload"), ("get", "/predictions/jobs"),
+    ("get", "/predictions/jobs/{job_id}"), ("get", "/predictions/jobs/{job_id}/results"),
+    ("get", "/predictions/jobs/{job_id}/errors"), ("post", "/predictions/jobs/{job_id}/cancel"),
+    ("delete", "/predictions/jobs/{job_id}"),
 }  # fmt: skip
 
 
