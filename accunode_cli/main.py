@@ -12,7 +12,20 @@ from typing import Annotated, Any
 import typer
 
 from accunode_cli import __version__, console
-from accunode_cli.commands import bulk_score, db, model, predict, serve
+from accunode_cli.commands import (
+    api_key,
+    bulk_score,
+    company,
+    db,
+    login,
+    logout,
+    model,
+    org,
+    predict,
+    prediction,
+    serve,
+    whoami,
+)
 from accunode_cli.commands.options import JsonOption
 
 __all__ = ["app"]
@@ -48,7 +61,8 @@ app = AccuNodeApp(
     "Examples:\n\n"
     "  accunode predict annual --net-income-margin 8.5 --total-debt-to-ebitda 2.1 ...\n\n"
     "  accunode bulk-score companies.csv -o scored.csv\n\n"
-    "Exit codes: 0 success, 1 failure at run time, 2 bad usage or unusable input.",
+    "Exit codes: 0 success, 1 failure at run time, 2 bad usage or unusable input, "
+    "4 authentication needed (remote commands).",
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
@@ -81,3 +95,10 @@ app.command("bulk-score", epilog=bulk_score.EPILOG)(bulk_score.bulk_score)
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(model.app, name="model")
+app.command("login", epilog=login.EPILOG)(login.login)
+app.command("logout")(logout.logout)
+app.command("whoami")(whoami.whoami)
+app.add_typer(org.app, name="org")
+app.add_typer(company.app, name="company")
+app.add_typer(prediction.app, name="prediction")
+app.add_typer(api_key.app, name="api-key")

@@ -19,6 +19,7 @@ ALLOWED = {
     "storage": {"errors", "config", "scoring"},
     "jobs": {"errors", "config", "scoring", "storage", "tabular"},
     "server": {"errors", "config", "scoring", "storage", "jobs", "tabular"},
+    "client": {"errors", "config"},
 }
 # pydantic_settings too: loading the settings at import time costs --help ~130 ms.
 HEAVY = ("lightgbm", "pandas", "pyarrow", "fastapi", "sqlalchemy", "pydantic_settings")
