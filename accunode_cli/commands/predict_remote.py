@@ -102,8 +102,8 @@ def score_remote(
                 if company.get(key)
             )
             raise ConflictError(
-                f"{company['company_symbol']} already has {_article(kind)} {kind} prediction for {period}: "
-                f"{existing} (see accunode prediction show {existing})",
+                f"{company['company_symbol']} already has {_article(kind)} {kind} prediction "
+                f"for {period}: {existing} (see accunode prediction show {existing})",
                 details=exc.details,
             ) from exc
     shown = {
