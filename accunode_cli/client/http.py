@@ -91,6 +91,12 @@ def error_from_response(response: httpx.Response, base_url: str) -> AccuNodeErro
                 details={"status": status},
             )
         message, details = response.reason_phrase or "error", {}
+    if status == 404 and message == "Not Found":  # no such route: not the API's root URL
+        return RemoteError(
+            f"{base_url} has no AccuNode API at {API_PREFIX} (HTTP 404); "
+            "check --api-url or ACCUNODE_API_URL",
+            details={"status": status},
+        )
     details.setdefault("status", status)
     request_id = response.headers.get("x-request-id")
     if request_id:
