@@ -17,6 +17,7 @@ from accunode_cli.commands import (
     bulk_score,
     company,
     db,
+    job,
     login,
     logout,
     model,
@@ -102,3 +103,4 @@ app.add_typer(org.app, name="org")
 app.add_typer(company.app, name="company")
 app.add_typer(prediction.app, name="prediction")
 app.add_typer(api_key.app, name="api-key")
+app.add_typer(job.app, name="job")

@@ -160,6 +160,10 @@ class RemoteSession:
             headers["X-Organization-ID"] = org
         return headers
 
+    def auth_headers(self) -> dict[str, str]:
+        """Return the headers of an authenticated request (a fresh token, the organization)."""
+        return self._headers(self._token(), True)
+
     def request(self, method: str, path: str, *, with_org: bool = True, **kwargs: Any) -> Any:
         """Send an authenticated request; refresh and retry once when the token was refused."""
         token = self._token()
