@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +23,17 @@ def open_session(api_url: str | None, org: str | None = None) -> RemoteSession:
     return RemoteSession(api_url=api_url, org=org)
 
 
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})[0-9:.]*(Z|[+-]00:00)?$")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:,.6g}"
-    return str(value)
+    text = str(value)
+    stamp = _TIMESTAMP.match(text)  # tables show UTC minutes; --json keeps the full value
+    return f"{stamp.group(1)} {stamp.group(2)}" if stamp else text
 
 
 def show_records(
