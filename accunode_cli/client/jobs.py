@@ -71,6 +71,8 @@ def upload_file(
     kind: str | None = None,
     on_conflict: str = "skip",
     sheet: str | None = None,
+    reporting_year: int | None = None,
+    reporting_quarter: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Upload a table for scoring; return the job the server made (202)."""
@@ -83,6 +85,10 @@ def upload_file(
         form["kind"] = kind
     if sheet:
         form["sheet"] = sheet
+    if reporting_year is not None:  # the period of every row when the file has no such column
+        form["reporting_year"] = str(reporting_year)
+    if reporting_quarter:
+        form["reporting_quarter"] = reporting_quarter
     with handle:
         files = {"file": (path.name, _CountingReader(handle, on_bytes), "application/octet-stream")}
         response = session.request("POST", "/predictions/bulk-upload", data=form, files=files)

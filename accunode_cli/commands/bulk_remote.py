@@ -134,6 +134,7 @@ def score_remote(
     kind: str | None,
     on_conflict: str,
     sheet: str | None,
+    period: tuple[int | None, str | None],
     wait: bool,
     timeout: float,
     api_url: str | None,
@@ -156,6 +157,8 @@ def score_remote(
                 kind=kind,
                 on_conflict=on_conflict,
                 sheet=sheet,
+                reporting_year=period[0],
+                reporting_quarter=period[1],
                 on_bytes=bar.advance,
             )
         if not wait:

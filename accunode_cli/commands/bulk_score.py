@@ -102,6 +102,14 @@ def bulk_score(
     timeout: Annotated[
         float, typer.Option(help="With --remote: longest wait for the job, seconds.", min=1)
     ] = 3600,
+    reporting_year: Annotated[
+        int | None,
+        typer.Option(help="With --remote: the year of every row, when there is no such column."),
+    ] = None,
+    reporting_quarter: Annotated[
+        str | None,
+        typer.Option(help="With --remote: the quarter of every row (Q1-Q4), likewise."),
+    ] = None,
     api_url: ApiUrlOption = None,
     org: OrgOption = None,
     json_output: JsonOption = False,
@@ -123,6 +131,7 @@ def bulk_score(
             kind=kind.value if kind else None,
             on_conflict=on_conflict.value,
             sheet=sheet,
+            period=(reporting_year, reporting_quarter),
             wait=not no_wait,
             timeout=timeout,
             api_url=api_url,

@@ -7,6 +7,7 @@ each process its own in-process store) and PostgreSQL + Redis. Access tokens liv
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import uuid
@@ -37,10 +38,16 @@ class Stack:
 
     backend: str
     servers: tuple[Server, Server]
+    worker: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return self.servers[0].url
+
+    def has_jobs(self) -> bool:
+        """Return whether the server has the bulk-upload jobs API (issue 9)."""
+        schema = httpx.get(f"{self.url}/api/v1/openapi.json", timeout=10).json()
+        return "/api/v1/predictions/bulk-upload" in schema["paths"]
 
     def register(self, email: str | None = None) -> str:
         """Register a user through the API; return the email."""
@@ -89,13 +96,27 @@ def stack(
     env = clean_env(**values)
     first = Server(env, folder / "a.log")
     started = [first]
+    worker = None
     try:
         first.wait_ready()  # migrates the database before the second process starts
         second = Server(env, folder / "b.log")
         started.append(second)
         second.wait_ready()
-        yield Stack(request.param, (first, second))
+        if database and importlib.util.find_spec("accunode_cli.jobs") is not None:
+            # with Redis, bulk-upload jobs run in `accunode worker` processes (issue 9)
+            with (folder / "worker.log").open("wb") as sink:
+                worker = subprocess.Popen(
+                    [ACCUNODE, "worker"], env=env, stdout=sink, stderr=subprocess.STDOUT
+                )
+        yield Stack(request.param, (first, second), worker)
     finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         for server in started:
             server.stop()
         if database:
