@@ -105,7 +105,7 @@ def whoami(session: RemoteSession) -> dict[str, Any]:
             "api_url": session.api_url,
             "email": key["email"],
             "organization_id": key["organization_id"],
-            "organization_name": None,
+            "organization_name": key.get("organization_name"),
             "role": key["effective_role"],
             "credential": "api_key",
             "api_key": {"id": key["id"], "name": key["name"], "prefix": key["prefix"]},
@@ -129,7 +129,7 @@ def list_organizations(session: RemoteSession) -> list[dict[str, Any]]:
     """Return your organizations with your role in each."""
     if session.credential_kind == "api_key":
         me = whoami(session)
-        return [{"id": me["organization_id"], "name": None, "role": me["role"]}]
+        return [{"id": me["organization_id"], "name": me["organization_name"], "role": me["role"]}]
     return list(session.get("/users/organizations", with_org=False))
 
 

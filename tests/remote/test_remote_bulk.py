@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
-from conftest import PASSWORD, Stack
+from remote_helpers import PASSWORD, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 ANNUAL = ROOT / "sample_data" / "annual_companies.csv"

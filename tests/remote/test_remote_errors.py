@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from api_helpers import free_port
-from conftest import Stack
+from remote_helpers import Stack
 
 KEY = "acn_" + "0" * 42  # the format does not matter to a server that never checks it
 

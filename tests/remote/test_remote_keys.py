@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import PASSWORD, Stack
+from remote_helpers import PASSWORD, Stack
 
 
 def _login(cli, stack: Stack, email: str) -> None:
@@ -33,6 +33,7 @@ def test_ci_flow_with_an_api_key_and_nothing_saved(cli, stack: Stack, tmp_path: 
         assert "CI1" in [c["symbol"] for c in listed.json()["items"]]
         me = cli("whoami", "--json", env=ci).json()
         assert me["credential"] == "api_key" and me["role"] == "analyst"
+        assert me["organization_name"] == "CLI User (personal)"
         assert cli("company", "create", "--symbol", f"W{server.port}", "--name", "W",
                    env=ci).exit_code == 0  # fmt: skip
     assert not empty.exists()  # a run with ACCUNODE_TOKEN writes nothing

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from api_helpers import ACCUNODE
-from conftest import PASSWORD, Stack, clean_env, run_process
+from remote_helpers import PASSWORD, Stack, clean_env, run_process
 
 
 def test_eight_processes_across_an_expiry_all_succeed(stack: Stack, tmp_path: Path) -> None:

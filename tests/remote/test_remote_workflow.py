@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import httpx
-from conftest import PASSWORD, Stack
+from remote_helpers import PASSWORD, Stack
 
 RATIOS = [
     "--long-term-debt-to-total-capital", "35", "--total-debt-to-ebitda", "2.1",

@@ -26,7 +26,7 @@ from accunode_cli.server.schemas import (
     Message,
 )
 from accunode_cli.storage import api_keys
-from accunode_cli.storage.models import ApiKey, User
+from accunode_cli.storage.models import ApiKey, Organization, User
 from accunode_cli.storage.organizations import role_rank
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=ERROR_RESPONSES)
@@ -93,8 +93,13 @@ def current_api_key(tenant: TenantDep, session: SessionDep) -> Any:
         session, organization_id=tenant.organization_id, key_id=tenant.api_key_id, user_id=None
     )
     user = session.get(User, row.user_id)
-    email = user.email if user is not None else ""
-    return {**_body(row), "email": email, "effective_role": tenant.role}
+    organization = session.get(Organization, row.organization_id)
+    return {
+        **_body(row),
+        "email": user.email if user is not None else "",
+        "organization_name": organization.name if organization is not None else "",
+        "effective_role": tenant.role,
+    }
 
 
 @router.delete("/{key_id}", response_model=Message)

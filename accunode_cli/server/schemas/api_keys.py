@@ -55,4 +55,5 @@ class ApiKeyCurrent(ApiKeyPublic):
     """The key this request authenticated with, its owner and the role it acts with now."""
 
     email: str
+    organization_name: str
     effective_role: str
