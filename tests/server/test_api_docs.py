@@ -27,6 +27,8 @@ EXPECTED = {
     ("put", "/predictions/quarterly/{prediction_id}"),
     ("delete", "/predictions/quarterly/{prediction_id}"),
     ("get", "/health"), ("get", "/health/ready"),
+    ("post", "/api-keys"), ("get", "/api-keys"), ("get", "/api-keys/current"),
+    ("delete", "/api-keys/{key_id}"),
 }  # fmt: skip
 
 
