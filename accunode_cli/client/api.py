@@ -45,9 +45,15 @@ def _personal_org(session: RemoteSession, token: str) -> dict[str, Any] | None:
 
 def login_with_password(session: RemoteSession, *, email: str, password: str) -> SavedLogin:
     """Log in, check the tokens work, and save the login (never the password)."""
-    pair = session.transport.request(
-        "POST", "/auth/login", json={"email": email, "password": password}
-    ).json()
+    try:
+        pair = session.transport.request(
+            "POST", "/auth/login", json={"email": email, "password": password}
+        ).json()
+    except LoginRequiredError as exc:  # the server's own words, without "run accunode login"
+        message = str(exc.details.get("server_message") or exc.message)
+        raise LoginRequiredError(
+            f"login to {session.api_url} refused: {message}", details=exc.details
+        ) from exc
     org = _personal_org(session, pair["access_token"])
     login = SavedLogin(
         api_url=session.api_url,

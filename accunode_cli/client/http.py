@@ -102,6 +102,7 @@ def error_from_response(response: httpx.Response, base_url: str) -> AccuNodeErro
     if request_id:
         details.setdefault("request_id", request_id)
     if status == 401:
+        details.setdefault("server_message", message)
         return LoginRequiredError(
             f"{message}; run accunode login (or set ACCUNODE_TOKEN)", details=details
         )

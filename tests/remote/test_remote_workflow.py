@@ -43,6 +43,7 @@ def test_login_saves_tokens_privately_never_the_password(cli, stack: Stack, conf
     wrong = cli("login", "--api-url", stack.url, "--email", email, "--password-stdin",
                 input="not the password\n")  # fmt: skip
     assert wrong.exit_code == 4 and len(wrong.stderr.strip().splitlines()) == 1
+    assert "refused: the email or password is wrong" in wrong.stderr
 
 
 def test_the_remote_workflow_then_every_command_needs_a_login(cli, stack: Stack, config_dir: Path):
