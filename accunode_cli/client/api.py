@@ -74,7 +74,7 @@ def login_with_token(session: RemoteSession, *, token: str) -> SavedLogin:
     if not token.startswith("acn_"):
         raise UsageError("--with-token reads an API key (acn_...) from stdin")
     headers = {"Authorization": f"Bearer {token}"}
-    key = session.transport.request("GET", "/api-keys/current", headers=headers).json()
+    key = session.transport.request("GET", "/api-key", headers=headers).json()
     login = SavedLogin(
         api_url=session.api_url,
         kind="api_key",
@@ -106,7 +106,7 @@ def whoami(session: RemoteSession) -> dict[str, Any]:
     """Return the server, user, organization, role and kind of credential."""
     kind = session.credential_kind
     if kind == "api_key":
-        key = session.get("/api-keys/current")
+        key = session.get("/api-key")
         return {
             "api_url": session.api_url,
             "email": key["email"],

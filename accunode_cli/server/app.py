@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, users, organizations, companies, predictions):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(api_keys.router, prefix=API_PREFIX)
+    app.include_router(api_keys.current_router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(

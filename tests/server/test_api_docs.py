@@ -27,7 +27,7 @@ EXPECTED = {
     ("put", "/predictions/quarterly/{prediction_id}"),
     ("delete", "/predictions/quarterly/{prediction_id}"),
     ("get", "/health"), ("get", "/health/ready"),
-    ("post", "/api-keys"), ("get", "/api-keys"), ("get", "/api-keys/current"),
+    ("post", "/api-keys"), ("get", "/api-keys"), ("get", "/api-key"),
     ("delete", "/api-keys/{key_id}"),
 }  # fmt: skip
 

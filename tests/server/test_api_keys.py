@@ -70,7 +70,7 @@ def test_key_works_on_data_routes_with_its_role_and_is_stored_hashed(client, tea
     with state.sessions() as session:
         row = session.scalar(select(ApiKey).where(ApiKey.id == uuid.UUID(made["id"])))
         assert row is not None and row.key_hash == hash_api_key(key) and key not in row.key_hash
-    current = client.get(f"{API}/api-keys/current", headers=_bearer(key)).json()
+    current = client.get(f"{API}/api-key", headers=_bearer(key)).json()
     assert current["email"] == team["analyst"]["email"] and current["effective_role"] == "analyst"
     assert current["organization_name"] == "Team"
 

@@ -30,6 +30,9 @@ from accunode_cli.storage.models import ApiKey, Organization, User
 from accunode_cli.storage.organizations import role_rank
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=ERROR_RESPONSES)
+# GET /api-key is a path of its own: under /api-keys it would share /api-keys/{key_id}'s
+# pattern, and a 405 there would advertise DELETE.
+current_router = APIRouter(tags=["api-keys"], responses=ERROR_RESPONSES)
 
 
 def _body(row: ApiKey) -> dict[str, Any]:
@@ -84,7 +87,7 @@ def list_api_keys(
     return [_body(row) for row in rows]
 
 
-@router.get("/current", response_model=ApiKeyCurrent)
+@current_router.get("/api-key", response_model=ApiKeyCurrent)
 def current_api_key(tenant: TenantDep, session: SessionDep) -> Any:
     """Describe the API key this request authenticated with (404 for a login)."""
     if tenant.api_key_id is None:
