@@ -100,8 +100,10 @@ app.command("serve", epilog=serve.EPILOG)(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(model.app, name="model")
 app.command("login", epilog=login.EPILOG)(login.login)
-app.command("logout")(logout.logout)
-app.command("whoami")(whoami.whoami)
+app.command(
+    "logout", epilog="Example:\n\n  accunode logout --api-url https://accunode.example.com"
+)(logout.logout)
+app.command("whoami", epilog="Example:\n\n  accunode whoami --json")(whoami.whoami)
 app.add_typer(org.app, name="org")
 app.add_typer(company.app, name="company")
 app.add_typer(prediction.app, name="prediction")

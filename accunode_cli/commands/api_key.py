@@ -24,7 +24,10 @@ class KeyRole(StrEnum):
     admin = "admin"
 
 
-@app.command("create")
+@app.command(
+    "create",
+    epilog='Example:\n\n  accunode api-key create --name "nightly CI" --expires-in 30',
+)
 @console.reports_errors
 def create(
     name: Annotated[str, typer.Option(help="What the key is for, e.g. 'nightly CI'.")],
@@ -66,7 +69,7 @@ def create(
     )
 
 
-@app.command("list")
+@app.command("list", epilog="Example:\n\n  accunode api-key list --include-revoked")
 @console.reports_errors
 def list_keys(
     include_revoked: Annotated[bool, typer.Option(help="Also list revoked keys.")] = False,
@@ -86,7 +89,9 @@ def list_keys(
     show_records(keys, keys, columns, None)
 
 
-@app.command("revoke")
+@app.command(
+    "revoke", epilog="Example:\n\n  accunode api-key revoke b760dbdf-91ca-46fa-a8e4-0f3f23fe1667"
+)
 @console.reports_errors
 def revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id (see api-key list).")],

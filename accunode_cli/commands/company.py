@@ -20,7 +20,7 @@ MarketCap = Annotated[float | None, typer.Option(help="Market capitalisation.", 
 _COLUMNS = ["symbol", "name", "sector", "market_cap", "id"]
 
 
-@app.command("list")
+@app.command("list", epilog="Example:\n\n  accunode company list --search acme --limit 50")
 @console.reports_errors
 def list_companies(
     search: Annotated[str | None, typer.Option(help="Text in the symbol or name.")] = None,
@@ -40,7 +40,7 @@ def list_companies(
     show_records(page, page["items"], _COLUMNS, title)
 
 
-@app.command("show")
+@app.command("show", epilog="Example:\n\n  accunode company show ACME --json")
 @console.reports_errors
 def show(
     company: Ref,
@@ -71,7 +71,10 @@ def show(
             )
 
 
-@app.command("create")
+@app.command(
+    "create",
+    epilog="Example:\n\n  accunode company create --symbol ACME --name Acme --sector Industrials",
+)
 @console.reports_errors
 def create(
     symbol: Annotated[str, typer.Option(help="Ticker, unique in the organization.")],
@@ -93,7 +96,7 @@ def create(
     show_record(made, _COLUMNS)
 
 
-@app.command("update")
+@app.command("update", epilog="Example:\n\n  accunode company update ACME --market-cap 2500000000")
 @console.reports_errors
 def update(
     company: Ref,
@@ -116,7 +119,7 @@ def update(
     show_record(changed, _COLUMNS)
 
 
-@app.command("delete")
+@app.command("delete", epilog="Example:\n\n  accunode company delete ACME --yes")
 @console.reports_errors
 def delete(
     company: Ref,

@@ -19,7 +19,7 @@ JobId = Annotated[str, typer.Argument(help="Job id (see job list).")]
 Timeout = Annotated[float, typer.Option(help="Give up waiting after this many seconds.", min=1)]
 
 
-@app.command("list")
+@app.command("list", epilog="Example:\n\n  accunode job list --status running")
 @console.reports_errors
 def list_jobs(
     status: Annotated[
@@ -42,7 +42,7 @@ def list_jobs(
     show_records(page, records, columns, f"{len(records)} of {page['total']} jobs")
 
 
-@app.command("show")
+@app.command("show", epilog="Example:\n\n  accunode job show 5b0c2f0e-8f5e-4a53-9d1c-1f3f3c1f2a10")
 @console.reports_errors
 def show(
     job_id: JobId,
@@ -59,7 +59,10 @@ def show(
         show_job(jobs.get_job(session, job_id))
 
 
-@app.command("wait")
+@app.command(
+    "wait",
+    epilog="Example:\n\n  accunode job wait 5b0c2f0e-8f5e-4a53-9d1c-1f3f3c1f2a10 --timeout 600",
+)
 @console.reports_errors
 def wait(
     job_id: JobId,
@@ -81,7 +84,10 @@ def wait(
         raise AccuNodeError(f"job {job['id']} {job['status']}: {job.get('error') or ''}".strip())
 
 
-@app.command("download")
+@app.command(
+    "download",
+    epilog="Example:\n\n  accunode job download 5b0c2f0e-8f5e-4a53-9d1c-1f3f3c1f2a10 -o out.csv",
+)
 @console.reports_errors
 def download(
     job_id: JobId,
@@ -101,7 +107,10 @@ def download(
     _saved(job_id, path)
 
 
-@app.command("errors")
+@app.command(
+    "errors",
+    epilog="Example:\n\n  accunode job errors 5b0c2f0e-8f5e-4a53-9d1c-1f3f3c1f2a10 -o rejected.csv",
+)
 @console.reports_errors
 def errors(
     job_id: JobId,
@@ -119,7 +128,9 @@ def errors(
     _saved(job_id, path)
 
 
-@app.command("cancel")
+@app.command(
+    "cancel", epilog="Example:\n\n  accunode job cancel 5b0c2f0e-8f5e-4a53-9d1c-1f3f3c1f2a10"
+)
 @console.reports_errors
 def cancel(
     job_id: JobId,

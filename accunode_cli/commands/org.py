@@ -15,7 +15,7 @@ __all__ = ["app"]
 app = typer.Typer(no_args_is_help=True, help="Your organizations on the server.")
 
 
-@app.command("list")
+@app.command("list", epilog="Example:\n\n  accunode org list --json")
 @console.reports_errors
 def list_organizations(api_url: ApiUrlOption = None, json_output: JsonOption = False) -> None:
     """List your organizations with your role in each (* marks the default)."""
@@ -31,7 +31,7 @@ def list_organizations(api_url: ApiUrlOption = None, json_output: JsonOption = F
     show_records(orgs, records, ["", "name", "role", "id"], None)
 
 
-@app.command("switch")
+@app.command("switch", epilog='Example:\n\n  accunode org switch "Credit Team"')
 @console.reports_errors
 def switch(
     organization: Annotated[str, typer.Argument(help="Organization id or name.")],

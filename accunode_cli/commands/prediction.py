@@ -23,7 +23,10 @@ app = typer.Typer(no_args_is_help=True, help="Stored predictions of your organiz
 PredictionId = Annotated[str, typer.Argument(help="Prediction id.")]
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog="Example:\n\n  accunode prediction list --kind quarterly --risk-level HIGH",
+)
 @console.reports_errors
 def list_predictions(
     kind: Annotated[KindChoice, typer.Option(help="annual or quarterly.")] = KindChoice.annual,
@@ -63,7 +66,10 @@ def list_predictions(
     show_records(page, records, columns, f"{len(records)} of {page['total']} {kind.value}")
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog="Example:\n\n  accunode prediction show 2f37a527-2367-4c0b-b384-fc7218219a45 --json",
+)
 @console.reports_errors
 def show(
     prediction_id: PredictionId,
@@ -85,7 +91,10 @@ def show(
     show_record(found, fields)
 
 
-@app.command("delete")
+@app.command(
+    "delete",
+    epilog="Example:\n\n  accunode prediction delete 2f37a527-2367-4c0b-b384-fc7218219a45 --yes",
+)
 @console.reports_errors
 def delete(
     prediction_id: PredictionId,
