@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     jwt_issuer: str = "accunode"
     jwt_audience: str = "accunode-api"
-    access_token_minutes: int = 15
+    access_token_minutes: float = 15  # fractions for tests of expiry (0.05 = 3 s)
     refresh_token_days: int = 30
     bcrypt_rounds: int = 12
     require_email_verification: bool = False

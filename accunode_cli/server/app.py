@@ -15,7 +15,15 @@ from accunode_cli.config import Settings, get_settings
 from accunode_cli.server.errors import install_error_handlers
 from accunode_cli.server.logs import configure_logging
 from accunode_cli.server.middleware import RequestContextMiddleware
-from accunode_cli.server.routes import auth, companies, health, organizations, predictions, users
+from accunode_cli.server.routes import (
+    api_keys,
+    auth,
+    companies,
+    health,
+    organizations,
+    predictions,
+    users,
+)
 from accunode_cli.server.routes import jobs as job_routes
 from accunode_cli.server.state import build_state
 
@@ -70,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, users, organizations, companies, predictions):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(job_routes.router, prefix=API_PREFIX)
+    app.include_router(api_keys.router, prefix=API_PREFIX)
+    app.include_router(api_keys.current_router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(
