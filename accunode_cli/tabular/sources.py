@@ -26,6 +26,7 @@ from accunode_cli.tabular.formats import (
     sniff_csv_dialect,
     sniff_format,
 )
+from accunode_cli.tabular.locations import is_remote, open_remote_source
 
 __all__ = ["TableSource", "drop_blank_rows", "open_source", "HEAD_BYTES"]
 
@@ -145,6 +146,8 @@ def open_source(
         if sheet is not None or header_row is not None:
             raise UsageError("--sheet and --header-row apply to Excel files only")
         return _open_stdin(batch_size=batch_size)
+    if is_remote(path):
+        return open_remote_source(path, batch_size=batch_size, sheet=sheet)
     file = Path(path)
     if not file.exists():
         raise UnreadableFileError(f"no such file: {path}")
