@@ -175,7 +175,7 @@ def _table(
     columns["contributions"] = pc.binary_join_element_wise(*parts, "")
     codes = np.zeros(rows.size, dtype=np.int64)
     for j in range(len(names)):
-        codes = codes * 4 + scored.status[rows, j]
+        codes = codes * len(STATUS_NAMES) + scored.status[rows, j]
     columns["flags"] = pa.array(np.array(_flag_json(names), dtype=object)[codes], pa.string())
     columns["row_number"] = pa.array(rows + chunk.first_row, pa.int64())
     return pa.table(columns)
@@ -183,10 +183,11 @@ def _table(
 
 @functools.lru_cache(maxsize=8)
 def _flag_json(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The flags JSON of every combination of statuses, indexed by its base-4 code."""
+    """The flags JSON of every combination of statuses, indexed by its code."""
     labels = []
-    for code in range(4 ** len(names)):
-        digits = [(code // 4 ** (len(names) - 1 - j)) % 4 for j in range(len(names))]
+    base = len(STATUS_NAMES)  # one status per ratio, as the scoring core packs them
+    for code in range(base ** len(names)):
+        digits = [(code // base ** (len(names) - 1 - j)) % base for j in range(len(names))]
         flags = {n: STATUS_NAMES[d] for n, d in zip(names, digits, strict=True) if d != OK}
         labels.append(json.dumps(flags))
     return tuple(labels)

@@ -148,16 +148,18 @@ def test_the_messy_file_rejects_its_bad_row_with_its_reason(jobs_client: Any) ->
     assert created.status_code == 202, created.text
     job = wait_job(jobs_client, user["headers"], created.json()["id"])
     assert job["status"] == "succeeded"
-    assert (job["rows_stored"], job["rows_rejected"]) == (10, 1)
+    assert (job["rows_stored"], job["rows_rejected"]) == (9, 2)  # MISS: no ratio values
     table = results(jobs_client, user["headers"], job["id"]).to_pylist()
     bad = [row for row in table if row["status"] == "rejected"]
-    assert [row["Company Symbol"] for row in bad] == ["BAD"]
-    assert "abc" in bad[0]["error"] and bad[0]["prediction_id"] is None
+    assert [row["Company Symbol"] for row in bad] == ["MISS", "BAD"]
+    assert bad[0]["error"] == "no ratio values"
+    assert "abc" in bad[1]["error"] and bad[1]["prediction_id"] is None
     errors = jobs_client.get(f"{API}/predictions/jobs/{job['id']}/errors", headers=user["headers"])
     assert errors.status_code == 200
     lines = errors.text.strip().splitlines()
     assert lines[0] == "row,column,value,reason"
-    assert len(lines) == 2 and lines[1].startswith("11,Net Income Margin,abc,")
+    assert len(lines) == 3 and lines[1].startswith("6,,,no ratio values")
+    assert lines[2].startswith("11,Net Income Margin,abc,")
 
 
 def test_a_file_with_no_usable_columns_is_refused_before_a_job_exists(
