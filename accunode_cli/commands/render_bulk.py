@@ -40,7 +40,7 @@ def show(result: Any) -> None:
             name,
             f"{data['missing_by_ratio'][name]:,}",
             f"{data['not_meaningful_by_ratio'][name]:,}",
-            f"{data['out_of_range_by_ratio'][name]:,}",
+            f"{data.get('out_of_range_by_ratio', {}).get(name, 0):,}",
         ]
         for name in data["missing_by_ratio"]
     ]
@@ -54,9 +54,9 @@ def show(result: Any) -> None:
     tail = [f"Rows rejected: {data['rejected']:,}"]
     if data["rejected"] and result.errors_file:
         tail[0] += f" (listed in {result.errors_file})"
-    if data["rejected_no_ratio_values"]:
+    if data.get("rejected_no_ratio_values"):  # a server job's summary may not count them
         tail.append(f"  of them with no ratio values: {data['rejected_no_ratio_values']:,}")
-    if data["warnings"]:
+    if data.get("warnings"):
         tail.append(f"Warnings: {len(data['warnings'])} (printed above; --json lists them)")
     if result.output != "-":
         tail.append(f"Output: {result.output}")
