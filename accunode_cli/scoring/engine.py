@@ -10,6 +10,10 @@ where ``reference_j`` is the training median of ratio j and ``base`` is the log-
 whose every ratio sits at its reference. ``F_j`` is a step function (scorecard bins and tree
 splits) plus a piecewise-linear part (splines), with one constant for a missing value and one
 for a value that is not meaningful. Scoring is then a few ``searchsorted`` calls per ratio.
+
+A recalibrated model (``recalibration.json``, see ``accunode_cli.scoring.recalibration``) maps
+the log-odds to ``a + b * log_odds``; the loader folds that into the compiled form: ``b``
+scales every ``F_j`` and the base, ``a`` adds to the base. Contributions stay exact.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from accunode_cli.errors import ArtifactIntegrityError
+from accunode_cli.errors import ArtifactIntegrityError, ModelError
 from accunode_cli.scoring import artifacts
 from accunode_cli.scoring.cleaning import (
     INVALID,
@@ -37,7 +41,7 @@ from accunode_cli.scoring.ratios import RatioSpec, ratio_specs
 from accunode_cli.scoring.results import Score, ScoredBatch
 from accunode_cli.scoring.trees import forest_step_functions, parse_lightgbm_text
 
-__all__ = ["RatioFunction", "PDModel", "load_model", "compile_members"]
+__all__ = ["RatioFunction", "PDModel", "load_model", "compile_members", "recalibrate_compiled"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,24 @@ def compile_members(
     return base, functions
 
 
+def recalibrate_compiled(
+    base: float, functions: list[RatioFunction], intercept: float, slope: float
+) -> tuple[float, list[RatioFunction]]:
+    """Fold ``log_odds -> intercept + slope * log_odds`` into the compiled base and functions."""
+    scaled = [
+        replace(
+            f,
+            steps=slope * f.steps,
+            knot_values=None if f.knot_values is None else slope * f.knot_values,
+            missing=slope * f.missing,
+            not_meaningful=slope * f.not_meaningful,
+            at_reference=slope * f.at_reference,
+        )
+        for f in functions
+    ]
+    return intercept + slope * base, scaled
+
+
 @dataclass
 class PDModel:
     """A loaded, verified model of one kind; scores columns of raw ratio cells."""
@@ -171,8 +193,14 @@ class PDModel:
         return self.score_columns(columns).row(0)
 
 
-def load_model(kind: str, model_dir: str | Path | None = None) -> PDModel:
-    """Load and verify a model folder (default: the one shipped in the package)."""
+def load_model(kind: str, model_dir: str | Path | None = None, *, parent: bool = False) -> PDModel:
+    """Load and verify a model folder (default: the one shipped in the package).
+
+    With ``parent=True`` a recalibrated model is loaded without its last recalibration step:
+    the model it was recalibrated from (same files, the parent's version).
+    """
+    from accunode_cli.scoring.recalibration import FILE, compose
+
     specs = ratio_specs(kind)
     folder = Path(model_dir) if model_dir is not None else artifacts.shipped_model_dir(kind)
     manifest = artifacts.read_manifest(folder)
@@ -190,10 +218,18 @@ def load_model(kind: str, model_dir: str | Path | None = None) -> PDModel:
             files["lightgbm.txt"].decode(),
             json.loads(files["spline.json"]) if "spline.json" in files else None,
         )
+        version = manifest["version"]
+        if FILE in files:
+            steps = list(json.loads(files[FILE])["steps"])
+            if parent:
+                steps, version = steps[:-1], manifest["parent"]["version"]
+            base, functions = recalibrate_compiled(base, functions, *compose(steps))
+        elif parent:
+            raise ModelError(f"the model in {folder} is not recalibrated: it has no parent")
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise ArtifactIntegrityError(
             f"the model in {folder} is incomplete or malformed: {type(exc).__name__}"
         ) from exc
     if not math.isfinite(base):
         raise ArtifactIntegrityError(f"the model in {folder} has a non-finite base score")
-    return PDModel(kind, manifest["version"], specs, manifest, base, functions)
+    return PDModel(kind, version, specs, manifest, base, functions)

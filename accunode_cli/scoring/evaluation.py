@@ -15,7 +15,22 @@ import numpy as np
 from accunode_cli.errors import InputError
 from accunode_cli.scoring.engine import PDModel, load_model
 
-__all__ = ["measure", "calibration_table", "metrics_for", "evaluate_model"]
+__all__ = ["measure", "calibration_table", "metrics_for", "evaluate_model", "roc_curve"]
+
+
+def roc_curve(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (false positive rate, true positive rate) at every distinct PD, from (0, 0).
+
+    Tied PDs form one point, so the trapezoid area under the curve is the AUC with ties
+    counted as half (the Mann-Whitney statistic, as scikit-learn computes it).
+    """
+    order = np.argsort(-p, kind="stable")
+    scores, hits = p[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(scores) != 0), scores.size - 1]
+    tp = np.cumsum(hits)[last]
+    fp = (last + 1) - tp
+    positives, negatives = max(float(tp[-1]), 1.0), max(float(fp[-1]), 1.0)
+    return np.r_[0.0, fp / negatives], np.r_[0.0, tp / positives]
 
 
 def calibration_table(y: np.ndarray, p: np.ndarray, *, groups: int = 10) -> list[dict[str, Any]]:
@@ -35,15 +50,12 @@ def calibration_table(y: np.ndarray, p: np.ndarray, *, groups: int = 10) -> list
 
 def measure(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     """Return AUC, accuracy ratio, KS, Brier, log loss, means and the decile calibration."""
-    from sklearn.metrics import roc_auc_score, roc_curve
-
     from accunode_cli.scoring.logistic import log_loss
 
-    both = len(np.unique(y)) == 2
-    auc = float(roc_auc_score(y, p)) if both else float("nan")
-    ks = float("nan")
-    if both:
-        fpr, tpr, _ = roc_curve(y, p)
+    auc = ks = float("nan")
+    if len(np.unique(y)) == 2:
+        fpr, tpr = roc_curve(y, p)
+        auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2)
         ks = float(np.max(tpr - fpr))
     result = {
         "rows": int(y.size), "defaults": int(y.sum()), "auc": auc, "accuracy_ratio": 2 * auc - 1,

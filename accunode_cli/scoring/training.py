@@ -12,8 +12,6 @@ Platt slope), so monotonicity survives the blend.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,7 +209,7 @@ def train_model(kind: str, table: Any, out_dir: str | Path, *, seed: int = 7) ->
     manifest["metrics"] = {"validation": metrics_for(model, table, split.valid)}
     if split.test.size and data.y[split.test].sum() > 0:
         manifest["metrics"]["test"] = metrics_for(model, table, split.test)
-    _write_folder(Path(out_dir), files, manifest)
+    artifacts.write_model_folder(Path(out_dir), files, manifest)
     return manifest
 
 
@@ -246,19 +244,3 @@ def _forest_log_odds(forest_text: str, data: Cleaned) -> np.ndarray:
 
     booster = lgb.Booster(model_str=forest_text)
     return np.asarray(booster.predict(data.values, raw_score=True), dtype=np.float64)
-
-
-def _write_folder(out_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> None:
-    """Write all files to a fresh temporary folder, then swap it in: never a half model."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".accunode-model-", dir=out_dir.parent))
-    try:
-        for name, body in files.items():
-            (staging / name).write_bytes(body)
-        artifacts.write_manifest(staging, manifest)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
