@@ -168,7 +168,10 @@ def evaluate(
     kind: KindOption,
     data: DataOption,
     report: Annotated[
-        Path, typer.Option("--report", help="Folder for report.json, roc.png, calibration.png.")
+        Path,
+        typer.Option(
+            "--report", help="Folder for report.json, roc.png, calibration.png, reliability.png."
+        ),
     ],
     model_dir: ModelDirOption = None,
     target: TargetOption = None,
@@ -190,6 +193,14 @@ def evaluate(
              _percent(r["observed_rate"])] for r in metrics["model"]["calibration"]]  # fmt: skip
     console.print_table("Calibration by PD decile", ["decile", "rows", "defaults", "mean PD",
                         "observed"], rows, right_align=range(0, 5))  # fmt: skip
+    if "recalibration" in metrics:
+        from accunode_cli.commands.render_recalibration import print_before_after
+
+        recal = metrics["recalibration"]
+        print_before_after(
+            f"Recalibration from {recal['parent_version']} ({recal['method']}), on this data",
+            recal["before"], recal["after"],
+        )  # fmt: skip
     console.print_lines([f"wrote {path}" for path in metrics["files"]])
 
 
