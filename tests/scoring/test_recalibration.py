@@ -164,3 +164,12 @@ def test_fits_are_maximum_likelihood_and_steps_compose() -> None:
     assert (a, b) == (0.0, 1.0)
     with pytest.raises(InputError, match="between 0 and 1"):
         central_tendency_shift(z, 3.0)
+
+
+def test_numpy_auc_matches_scikit_learn_with_ties() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    p = np.round(rng.random(5000), 2)  # many ties
+    y = (rng.random(5000) < p * 0.3).astype(float)
+    assert abs(measure(y, p)["auc"] - roc_auc_score(y, p)) < 1e-12
