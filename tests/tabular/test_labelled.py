@@ -66,7 +66,7 @@ def test_target_names_any_column_and_bad_values_name_the_row(tmp_path: Path) -> 
 
 
 def test_train_splits_out_of_time_on_reporting_year_with_y_n_outcomes(tmp_path: Path) -> None:
-    path = _export(tmp_path / "book.csv", firms=1200, outcome="Defaulted", words=("N", "Y"))
+    path = _export(tmp_path / "book.csv", firms=600, outcome="Defaulted", words=("N", "Y"))
     result = runner.invoke(app, ["model", "train", "--kind", "annual", "--data", str(path),
                                  "--out", str(tmp_path / "m"), "--seed", "2"])  # fmt: skip
     assert result.exit_code == 0, result.output
