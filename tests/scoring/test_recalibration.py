@@ -173,3 +173,21 @@ def test_numpy_auc_matches_scikit_learn_with_ties() -> None:
     p = np.round(rng.random(5000), 2)  # many ties
     y = (rng.random(5000) < p * 0.3).astype(float)
     assert abs(measure(y, p)["auc"] - roc_auc_score(y, p)) < 1e-12
+
+
+def test_recalibration_needs_none_of_the_training_tools(tmp_path: Path) -> None:
+    """`model recalibrate` runs on the plain install: none of the `train` extra is imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from accunode_cli.tabular.labelled import read_labelled_table;"
+        "from accunode_cli.scoring.recalibration import recalibrate_model;"
+        f"t = read_labelled_table({str(SAMPLE)!r}, 'annual', require_target=False);"
+        f"recalibrate_model('annual', t, {str(tmp_path / 'm')!r}, central_tendency=0.02);"
+        "heavy = ('sklearn', 'scipy', 'lightgbm', 'matplotlib');"
+        "print(','.join(n for n in heavy if n in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    assert (tmp_path / "m" / "recalibration.json").exists()
