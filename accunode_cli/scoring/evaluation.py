@@ -182,13 +182,14 @@ def evaluate_model(
             "intercept": step["intercept"], "slope": step["slope"],
             "before": measure(y[usable], before), "after": metrics["model"],
         }  # fmt: skip
-        metrics["before recalibration"] = metrics["recalibration"]["before"]
         curves = {"before recalibration": (y[usable], before), **curves}
     if "true_pd" in metrics:
         truth = np.asarray(table.column("true_pd").to_numpy(zero_copy_only=False), dtype=float)
         curves["true_pd"] = (y[usable], truth[usable])
-    _plot(report, metrics, curves)
-    metrics.pop("before recalibration", None)
+    measured: dict[str, Any] = {k: metrics[k] for k in ("model", "true_pd") if k in metrics}
+    if "recalibration" in metrics:
+        measured["before recalibration"] = metrics["recalibration"]["before"]
+    _plot(report, measured, curves)
     (report / "report.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     metrics["files"] = [
         str(report / name)
