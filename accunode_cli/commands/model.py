@@ -264,7 +264,7 @@ def recalibrate(
         f"  {step['method'].replace('_', ' ')}: log-odds -> {step['intercept']:+.4f} + "
         f"{step['slope']:.4f} x log-odds, on {step['sample']['scored_rows']:,} rows of {data}",
     ])  # fmt: skip
-    print_before_after("Before and after, on the sample", result["before"], result["after"])
+    print_before_after("Before and after", result["before"], result["after"])
     console.print_lines([f"score with it: accunode bulk-score FILE --model-dir {out}"])
 
 

@@ -40,7 +40,7 @@ def print_before_after(title: str, before: dict[str, Any], after: dict[str, Any]
         for b, a in zip(before["calibration"], after["calibration"], strict=True)
     ]  # fmt: skip
     console.print_table(
-        "Calibration by PD decile (ranking kept: same deciles before and after)",
+        "Calibration by PD decile (same deciles before and after)",
         ["decile", "rows", "defaults", "observed", "mean PD before", "mean PD after"],
         deciles,
         right_align=range(0, 6),
