@@ -9,6 +9,8 @@ from accunode_cli.analytics.drift import (
     STABLE_BELOW,
     DriftReport,
     Population,
+    drift_of_batches,
+    drift_of_rows,
     drift_report,
     drift_status,
     population_of,
@@ -24,7 +26,13 @@ from accunode_cli.analytics.scenarios import (
     zero_scenario,
 )
 from accunode_cli.analytics.stress import StressSummary, shock_columns, stress_columns, stress_table
-from accunode_cli.analytics.term import MAX_HORIZON, check_horizon, cumulative_pds, horizon_columns
+from accunode_cli.analytics.term import (
+    MAX_HORIZON,
+    check_horizon,
+    cumulative_pds,
+    horizon_arrays,
+    horizon_columns,
+)
 
 __all__ = [
     "MAX_HORIZON",
@@ -38,8 +46,11 @@ __all__ = [
     "StressSummary",
     "check_horizon",
     "cumulative_pds",
+    "drift_of_batches",
+    "drift_of_rows",
     "drift_report",
     "drift_status",
+    "horizon_arrays",
     "horizon_columns",
     "load_scenario",
     "parse_scenario",

@@ -10,7 +10,7 @@ batch, so any number of rows takes constant memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,6 +34,8 @@ __all__ = [
     "DriftReport",
     "population_of",
     "drift_report",
+    "drift_of_batches",
+    "drift_of_rows",
 ]
 
 STABLE_BELOW = 0.10
@@ -109,7 +111,7 @@ class Population:
             for name, part in reference["ratios"].items()
         }
         self._score_edges = np.asarray(reference["score"]["edges"], dtype=np.float64)
-        self.ratio_counts = {name: np.zeros(e.size + 3, np.int64) for name, e in self._edges.items()}
+        self.ratio_counts = {n: np.zeros(e.size + 3, np.int64) for n, e in self._edges.items()}
         self.score_counts = np.zeros(self._score_edges.size + 1, np.int64)
 
     def add(self, columns: Mapping[str, Any]) -> None:
@@ -245,14 +247,18 @@ def drift_report(
         labels = _bin_labels(stored["ratios"][spec.name]["edges"])
         ratios.append(
             RatioDrift(
-                spec.name, spec.label, value, drift_status(value),
-                (float(r[-2]), float(c[-2])), (float(r[-1]), float(c[-1])),
+                spec.name,
+                spec.label,
+                value,
+                drift_status(value),
+                (float(r[-2]), float(c[-2])),
+                (float(r[-1]), float(c[-1])),
                 _bins([*labels, "missing", "not meaningful"], r, c),
             )  # fmt: skip
         )
     edges = [float(probability_from_log_odds(np.asarray([e]))[0]) for e in stored["score"]["edges"]]
     score_psi = psi(ref.score, cur.score)
-    score_labels = [f"PD {label}" for label in _bin_labels([e * 100 for e in edges])]
+    score_labels = [f"PD {label} %" for label in _bin_labels([e * 100 for e in edges])]
     name = reference_name or f"training data of {model.version}"
     return DriftReport(
         kind=model.kind,
@@ -261,6 +267,39 @@ def drift_report(
         rows={"reference": ref.rows, "current": cur.rows},
         rejected_rows=current.rejected,
         ratios=ratios,
-        score=ScoreDrift(score_psi, drift_status(score_psi), _bins(score_labels, ref.score, cur.score)),
+        score=ScoreDrift(
+            score_psi, drift_status(score_psi), _bins(score_labels, ref.score, cur.score)
+        ),
         mean_probability={"reference": ref.mean_probability, "current": cur.mean_probability},
     )
+
+
+def drift_of_batches(
+    model: PDModel,
+    batches: Iterable[Mapping[str, Any]],
+    *,
+    reference: Iterable[Mapping[str, Any]] | None = None,
+    reference_name: str | None = None,
+) -> DriftReport:
+    """Return the drift of batches of raw ratio columns (reference: training, or batches)."""
+    current = population_of(model, batches)
+    base = population_of(model, reference) if reference is not None else None
+    return drift_report(model, current, reference=base, reference_name=reference_name)
+
+
+def drift_of_rows(
+    model: PDModel, rows: Iterable[Mapping[str, Any]], *, batch_size: int = 10_000
+) -> DriftReport:
+    """Return the drift of result rows (dicts holding the ratios), e.g. a finished bulk job's."""
+
+    def batches() -> Iterator[dict[str, list[Any]]]:
+        chunk: list[Mapping[str, Any]] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == batch_size:
+                yield {name: [r.get(name) for r in chunk] for name in model.ratio_names}
+                chunk = []
+        if chunk:
+            yield {name: [r.get(name) for r in chunk] for name in model.ratio_names}
+
+    return drift_of_batches(model, batches())

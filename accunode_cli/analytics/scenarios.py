@@ -134,7 +134,9 @@ def _shocks(source: str, where: str, table: Any) -> dict[str, Shock]:
 def _from_document(document: dict[str, Any], *, name: str, source: str) -> Scenario:
     unknown = sorted(set(document) - _TOP_KEYS)
     if unknown:
-        raise _fail(source, f"unknown key(s) {', '.join(unknown)}; use description, shocks, sectors")
+        raise _fail(
+            source, f"unknown key(s) {', '.join(unknown)}; use description, shocks, sectors"
+        )
     if "shocks" not in document and "sectors" not in document:
         raise _fail(source, "it has no [shocks] table")
     shocks = _shocks(source, "shocks", document.get("shocks", {}))
@@ -165,8 +167,8 @@ def parse_scenario(text: str, *, name: str, source: str) -> Scenario:
 def load_scenario(spec: str) -> Scenario:
     """Return a shipped scenario by name (mild, recession, severe) or read a TOML file."""
     if spec in SHIPPED_SCENARIOS:
-        text = resources.files("accunode_cli.analytics").joinpath(f"scenarios/{spec}.toml")
-        return parse_scenario(text.read_text(encoding="utf-8"), name=spec, source=spec)
+        shipped = resources.files("accunode_cli.analytics").joinpath(f"scenarios/{spec}.toml")
+        return parse_scenario(shipped.read_text(encoding="utf-8"), name=spec, source=spec)
     path = Path(spec)
     if not path.suffix.lower() == ".toml" and not path.exists():
         raise InputError(

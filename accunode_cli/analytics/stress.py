@@ -42,9 +42,7 @@ def _sector_masks(sector: Any, scenario: Scenario, n: int) -> dict[str, np.ndarr
     encoded = pc.dictionary_encode(text)
     keys = np.asarray([fold_sector(v) for v in encoded.dictionary.to_pylist()], dtype=object)
     indices = encoded.indices
-    codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[
-        indices.offset : indices.offset + n
-    ]
+    codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset : indices.offset + n]
     return {key: np.isin(codes, np.flatnonzero(keys == key)) for key in scenario.sectors}
 
 
@@ -143,7 +141,10 @@ class StressSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as JSON-ready data."""
-        mean = (lambda total: total / self.scored if self.scored else None)  # noqa: E731
+
+        def mean(total: float) -> float | None:
+            return total / self.scored if self.scored else None
+
         return {
             "kind": self.kind,
             "model_version": self.model_version,
@@ -151,7 +152,10 @@ class StressSummary:
             "rows": self.rows,
             "scored": self.scored,
             "rejected": self.rows - self.scored,
-            "mean_probability": {"baseline": mean(self.baseline_sum), "stressed": mean(self.stressed_sum)},
+            "mean_probability": {
+                "baseline": mean(self.baseline_sum),
+                "stressed": mean(self.stressed_sum),
+            },
             "expected_defaults": {"baseline": self.baseline_sum, "stressed": self.stressed_sum},
             "rows_pd_rose": self.rose,
             "rows_pd_fell": self.fell,

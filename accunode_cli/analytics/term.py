@@ -16,10 +16,15 @@ in log-odds: PDs below AA's take AA's shift.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from accunode_cli.scoring.outputs import RATING_DEFAULT_RATES
 from accunode_cli.scoring.results import probability_from_log_odds
+
+if TYPE_CHECKING:
+    from accunode_cli.scoring import ScoredBatch
 
 __all__ = [
     "MAX_HORIZON",
@@ -27,6 +32,7 @@ __all__ = [
     "grade_curves",
     "cumulative_pds",
     "horizon_columns",
+    "horizon_arrays",
     "check_horizon",
 ]
 
@@ -81,3 +87,20 @@ def horizon_columns(log_odds: np.ndarray, horizon: int) -> dict[str, np.ndarray]
     pds = cumulative_pds(log_odds, horizon)
     return {f"cumulative_pd_{t + 1}y": pds[:, t] for t in range(pds.shape[1])}
 
+
+def horizon_arrays(scored: ScoredBatch, horizon: int) -> dict[str, Any]:
+    """Return the cumulative PD columns as pyarrow arrays, null where a row is not scored."""
+    import pyarrow as pa
+
+    valid = scored.risk_codes >= 0
+    columns = {}
+    for name, values in horizon_columns(scored.log_odds, horizon).items():
+        data = pa.py_buffer(np.ascontiguousarray(values))
+        if valid.all():
+            columns[name] = pa.Array.from_buffers(pa.float64(), len(values), [None, data])
+        else:
+            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+            columns[name] = pa.Array.from_buffers(
+                pa.float64(), len(values), [bitmap, data], null_count=int((~valid).sum())
+            )
+    return columns

@@ -10,7 +10,7 @@ import typer
 
 from accunode_cli import console
 
-__all__ = ["JsonOption", "ModelDirOption", "KindChoice", "apply_json"]
+__all__ = ["JsonOption", "ModelDirOption", "KindChoice", "HorizonOption", "apply_json"]
 
 
 class KindChoice(StrEnum):
@@ -35,6 +35,17 @@ ModelDirOption = Annotated[
         "--model-dir",
         help="Score with the model in this folder instead of the shipped one.",
         envvar="ACCUNODE_MODEL_DIR",
+        show_default=False,
+    ),
+]
+
+HorizonOption = Annotated[
+    int | None,
+    typer.Option(
+        "--horizon",
+        help="Add cumulative PDs for 1..N years (N from 1 to 5).",
+        min=1,
+        max=5,
         show_default=False,
     ),
 ]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from accunode_cli import console
-from accunode_cli.commands.options import JsonOption, ModelDirOption, apply_json
+from accunode_cli.commands.options import HorizonOption, JsonOption, ModelDirOption, apply_json
 
 __all__ = ["app"]
 
@@ -52,7 +52,18 @@ def _score(kind: str, ratios: dict[str, str | None], company: dict[str, Any], **
 
     model = load_model(kind, kw["model_dir"])
     score = model.score_one(ratios)
-    render_predict.show(kind, model, ratios, score, company)
+    render_predict.show(kind, model, ratios, score, company, term=_term(score, kw["horizon"]))
+
+
+def _term(score: Any, horizon: int | None) -> list[float] | None:
+    """Return the cumulative PDs for 1..horizon years (None without --horizon)."""
+    if horizon is None or score.log_odds is None:
+        return None
+    import numpy as np
+
+    from accunode_cli.analytics import cumulative_pds
+
+    return [float(p) for p in cumulative_pds(np.asarray([score.log_odds]), horizon)[0]]
 
 
 _ANNUAL_EPILOG = (
@@ -78,6 +89,7 @@ def annual(
     reporting_year: Year = None,
     reporting_quarter: Quarter = None,
     model_dir: ModelDirOption = None,
+    horizon: HorizonOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Score one company with the annual model (five ratios)."""
@@ -94,7 +106,7 @@ def annual(
         "reporting_year": reporting_year,
         "reporting_quarter": _quarter(reporting_quarter),
     }
-    _score("annual", ratios, company, model_dir=model_dir)
+    _score("annual", ratios, company, model_dir=model_dir, horizon=horizon)
 
 
 @app.command(epilog=_QUARTERLY_EPILOG)
@@ -108,6 +120,7 @@ def quarterly(
     reporting_year: Year = None,
     reporting_quarter: Quarter = None,
     model_dir: ModelDirOption = None,
+    horizon: HorizonOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Score one company with the quarterly model (four ratios)."""
@@ -123,4 +136,4 @@ def quarterly(
         "reporting_year": reporting_year,
         "reporting_quarter": _quarter(reporting_quarter),
     }
-    _score("quarterly", ratios, company, model_dir=model_dir)
+    _score("quarterly", ratios, company, model_dir=model_dir, horizon=horizon)
