@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "accunode_cli"
 ALLOWED = {
     "scoring": {"errors"},
     "tabular": {"errors", "scoring"},
+    "analytics": {"errors", "scoring"},
     "storage": {"errors", "config", "scoring"},
     "jobs": {"errors", "config", "scoring", "storage", "tabular"},
     "server": {"errors", "config", "scoring", "storage", "jobs", "tabular"},
