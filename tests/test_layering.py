@@ -19,7 +19,7 @@ ALLOWED = {
     "analytics": {"errors", "scoring"},
     "storage": {"errors", "config", "scoring"},
     "jobs": {"errors", "config", "scoring", "storage", "tabular"},
-    "server": {"errors", "config", "scoring", "storage", "jobs", "tabular"},
+    "server": {"errors", "config", "scoring", "storage", "jobs", "tabular", "analytics"},
 }
 # pydantic_settings too: loading the settings at import time costs --help ~130 ms.
 HEAVY = ("lightgbm", "pandas", "pyarrow", "fastapi", "sqlalchemy", "pydantic_settings")

@@ -25,7 +25,13 @@ from accunode_cli.analytics.scenarios import (
     scenario_from_shocks,
     zero_scenario,
 )
-from accunode_cli.analytics.stress import StressSummary, shock_columns, stress_columns, stress_table
+from accunode_cli.analytics.stress import (
+    StressSummary,
+    shock_columns,
+    stress_columns,
+    stress_one,
+    stress_table,
+)
 from accunode_cli.analytics.term import (
     MAX_HORIZON,
     check_horizon,
@@ -59,6 +65,7 @@ __all__ = [
     "scenario_from_shocks",
     "shock_columns",
     "stress_columns",
+    "stress_one",
     "stress_table",
     "zero_scenario",
 ]

@@ -20,7 +20,7 @@ import numpy as np
 from accunode_cli.analytics.scenarios import Scenario, Shock, fold_sector
 from accunode_cli.scoring import OK, RATINGS, RISK_LEVELS, CleanColumn, PDModel, ScoredBatch
 
-__all__ = ["shock_columns", "stress_columns", "StressSummary", "stress_table"]
+__all__ = ["shock_columns", "stress_columns", "stress_one", "StressSummary", "stress_table"]
 
 
 def _sector_masks(sector: Any, scenario: Scenario, n: int) -> dict[str, np.ndarray]:
@@ -168,3 +168,46 @@ class StressSummary:
                 "counts": self.migration.tolist(),  # rows: baseline rating, columns: stressed
             },
         }
+
+
+def stress_one(
+    model: PDModel,
+    ratios: Mapping[str, Any],
+    scenario: Scenario,
+    *,
+    sector: str | None = None,
+    horizon: int = 1,
+) -> dict[str, Any]:
+    """Score one company as it is and under a scenario (the API's what-if); store nothing."""
+    from accunode_cli.analytics.term import cumulative_pds
+
+    columns = {name: [ratios.get(name)] for name in model.ratio_names}
+    baseline, stressed = stress_columns(
+        model, columns, scenario, sector=None if sector is None else [sector]
+    )
+    sides: dict[str, Any] = {}
+    for label, batch in (("baseline", baseline), ("stressed", stressed)):
+        score = batch.row(0).to_dict()
+        pds = cumulative_pds(batch.log_odds, horizon)[0]
+        score["cumulative_pd"] = {f"{t + 1}y": float(pd) for t, pd in enumerate(pds)}
+        sides[label] = {key: score[key] for key in _SIDE_KEYS}
+    folded = fold_sector(sector) if sector is not None else None
+    overrides = scenario.sectors.get(folded, {}) if folded is not None else {}
+    applied = {
+        name: overrides.get(name, scenario.shocks.get(name, Shock())) for name in model.ratio_names
+    }
+    return {
+        "kind": model.kind,
+        "model_version": model.version,
+        "scenario": {
+            "name": scenario.name,
+            "description": scenario.description,
+            "shocks": {n: shock.to_dict() for n, shock in applied.items() if not shock.is_zero},
+        },
+        **sides,
+        "probability_change": sides["stressed"]["probability"] - sides["baseline"]["probability"],
+    }
+
+
+_SIDE_KEYS = ("probability", "log_odds", "risk_level", "implied_rating", "contributions",
+              "flags", "cumulative_pd")  # fmt: skip
