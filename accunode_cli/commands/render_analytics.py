@@ -33,7 +33,7 @@ def show_drift(report: Any, *, current: str, pictures: list[Any] | None = None) 
         f"{data['reference']} ({rows['reference']:,} rows); model {data['model_version']}",
     ])  # fmt: skip
     table = [
-        [r["name"], f"{r['psi']:.3f}", _STATUS[r["status"]], _move(r["missing"]),
+        [r["label"], f"{r['psi']:.3f}", _STATUS[r["status"]], _move(r["missing"]),
          _move(r["not_meaningful"])]
         for r in data["ratios"]
     ]  # fmt: skip
@@ -78,10 +78,11 @@ def show_stress(summary: Any, *, output: str | None) -> None:
         [rating, *(f"{count:,}" if count else "." for count in counts)]
         for rating, counts in zip(ratings, data["migration"]["counts"], strict=True)
     ]
+    console.print_lines(["Rating migration (rows: baseline grade, columns: stressed grade)"],
+                        stderr=err)  # fmt: skip
     console.print_table(
-        "Rating migration (rows: baseline, columns: stressed)", ["", *ratings], matrix,
-        stderr=err, right_align=tuple(range(1, len(ratings) + 1)),
-    )  # fmt: skip
+        None, ["", *ratings], matrix, stderr=err, right_align=tuple(range(1, len(ratings) + 1))
+    )
     tail = [f"PD rose for {data['rows_pd_rose']:,} rows and fell for {data['rows_pd_fell']:,}."]
     if data["rejected"]:
         tail.append(f"Rows not scored (a ratio that is no number): {data['rejected']:,}")

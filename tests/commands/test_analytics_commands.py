@@ -23,8 +23,7 @@ def test_drift_table_for_humans(runner: CliRunner, sample_data: Path) -> None:
     """The default reference is the training data; every ratio gets a PSI and a status."""
     result = runner.invoke(app, ["drift", str(sample_data / "annual_companies.csv")])
     assert result.exit_code == 0, result.stderr
-    for word in ("training data of annual-", "PSI", "net_income_margin", "score (PD deciles)",
-                 "Mean PD"):  # fmt: skip
+    for word in ("training", "PSI", "Status", "score", "Mean PD"):
         assert word in result.stdout
 
 
