@@ -191,3 +191,19 @@ def test_predict_horizon(runner: CliRunner) -> None:
     assert human.exit_code == 0 and "Cumulative PD: 1y" in human.stdout and "5y" in human.stdout
     bad = runner.invoke(app, ["predict", "annual", "--horizon", "6"])
     assert bad.exit_code == 2
+
+
+def test_cli_drift_agrees_with_the_job_route_function(runner: CliRunner, sample_data: Path) -> None:
+    """The function a job's drift route calls on result rows gives the CLI's numbers."""
+    from accunode_cli.analytics import drift_of_rows
+    from accunode_cli.scoring import load_model
+
+    path = sample_data / "annual_companies.csv"
+    result = runner.invoke(app, ["drift", str(path), "--json"])
+    assert result.exit_code == 0, result.stdout
+    cli = _json(result)
+    rows = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+    job = drift_of_rows(load_model("annual"), rows.to_pylist()).to_dict()
+    assert [r["psi"] for r in cli["ratios"]] == pytest.approx([r["psi"] for r in job["ratios"]])
+    assert cli["score"]["psi"] == pytest.approx(job["score"]["psi"])
+    assert cli["mean_probability"] == pytest.approx(job["mean_probability"])
