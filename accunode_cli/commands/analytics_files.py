@@ -5,7 +5,9 @@ Shared by `accunode drift` and `accunode stress`; the analytics package never re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +81,7 @@ def drift_files(
     model_dir: str | None,
 ) -> DriftReport:
     """Return the drift of CURRENT against REFERENCE (default: the model's training data)."""
-    from accunode_cli.analytics import drift_report, population_of
+    from accunode_cli.analytics import drift_report
     from accunode_cli.scoring import load_model
 
     table = open_ratio_table(current, kind=kind, batch_size=batch_size)
@@ -87,11 +89,19 @@ def drift_files(
     if reference is not None:
         base = open_ratio_table(reference, kind=table.kind, batch_size=batch_size)
     model = load_model(table.kind, model_dir)
-    population = population_of(model, (raw for _, raw in table.batches()))
-    reference_population = (
-        population_of(model, (raw for _, raw in base.batches())) if base is not None else None
-    )
+    population = _counted(model, table)
+    reference_population = _counted(model, base) if base is not None else None
     return drift_report(model, population, reference=reference_population, reference_name=reference)
+
+
+def _counted(model: Any, table: RatioTable) -> Any:
+    """Count a table's batches into a Population, reading and counting on two threads."""
+    from accunode_cli.analytics import Population
+
+    population = Population(model)
+    for _ in _in_order(table.batches(), lambda pair: population.add(pair[1])):
+        pass
+    return population
 
 
 def _combine(batch: Any, outputs: Any) -> Any:
@@ -108,6 +118,28 @@ def _combine(batch: Any, outputs: Any) -> Any:
         list(batch.columns) + [column.combine_chunks() for column in outputs.columns],
         names=list(batch.schema.names) + list(outputs.column_names),
     )
+
+
+def _in_order(
+    items: Iterator[Any], work: Callable[[Any], Any], *, in_flight: int = 2
+) -> Iterator[Any]:
+    """Yield work(item) in order, computing in one worker thread while the caller reads on.
+
+    numpy and pyarrow release the GIL, so reading (and the caller's writing) overlaps with
+    scoring on the second core; at most ``in_flight`` results wait, so memory stays flat.
+    """
+    pending: deque[Future[Any]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="accunode-analytics") as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(work, item))
+                if len(pending) > in_flight:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def stress_file(
@@ -130,15 +162,19 @@ def stress_file(
     model = load_model(table.kind, model_dir)
     summary = StressSummary(table.kind, model.version, scenario)
     fmt = output_format_for(output, output_format) if output else None
+
+    def work(pair: tuple[Any, dict[str, Any]]) -> Any:
+        batch, raw = pair
+        sector = batch.column(table.sector) if table.sector else None
+        baseline, stressed = stress_columns(model, raw, scenario, sector=sector)
+        summary.add(baseline, stressed)  # one worker thread: batches are added in order
+        return _combine(batch, stress_table(baseline, stressed)) if fmt is not None else None
+
     pending = reserve_output(output) if output else None
     sink: TableSink | None = None
     try:
-        for batch, raw in table.batches():
-            sector = batch.column(table.sector) if table.sector else None
-            baseline, stressed = stress_columns(model, raw, scenario, sector=sector)
-            summary.add(baseline, stressed)
+        for rows in _in_order(table.batches(), work):
             if fmt is not None:
-                rows = _combine(batch, stress_table(baseline, stressed))
                 sink = sink or TableSink(pending, fmt, rows.schema, first=rows)
                 sink.write(rows)
         if sink is not None:
