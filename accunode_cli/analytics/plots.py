@@ -24,7 +24,7 @@ def _pyplot() -> Any:
     except ImportError as error:
         raise UsageError(
             "--report needs matplotlib, which is not installed; "
-            "install it with: pip install 'accunode[train]' (or pip install matplotlib)"
+            "install it with: pip install matplotlib"
         ) from error
     return plt
 
