@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from accunode_cli.analytics.drift import BinShare, DriftReport
-from accunode_cli.errors import AccuNodeError, UsageError
+from accunode_cli.errors import AccuNodeError, ConfigError, UsageError
 
 __all__ = ["write_drift_pngs"]
 
@@ -22,9 +22,10 @@ def _pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as error:
-        raise UsageError(
-            "--report needs matplotlib, which is not installed; "
-            "install it with: pip install matplotlib"
+        raise ConfigError(
+            "--report needs matplotlib, which is not installed: pip install 'accunode[train]' "
+            "(or pip install matplotlib)",
+            details={"missing": ["matplotlib"], "extra": "train"},
         ) from error
     return plt
 

@@ -20,9 +20,9 @@ EPILOG = """Examples:
   accunode stress book.csv --scenario my_scenario.toml -o stressed.csv
 
 Shipped scenarios: mild, recession, severe (see docs/models.md). A custom scenario is a TOML
-file: [shocks] net_income_margin = { points = -3 }, total_debt_to_ebitda = { factor = 1.25 },
-optionally [sectors.energy] overrides. Exit codes: 0 done, 1 failure at run time, 2 unusable
-input or scenario."""
+file with a \\[shocks] table: points added for percentage ratios (net_income_margin = -3),
+a factor for multiples (total_debt_to_ebitda = 1.25), optionally \\[sectors.energy] overrides.
+Exit codes: 0 done, 1 failure at run time, 2 unusable input or scenario."""
 
 
 @console.reports_errors
