@@ -12,7 +12,7 @@ from typing import Any
 from accunode_cli.analytics.drift import BinShare, DriftReport
 from accunode_cli.errors import AccuNodeError, ConfigError, UsageError
 
-__all__ = ["write_drift_pngs"]
+__all__ = ["prepare_report", "write_drift_pngs"]
 
 
 def _pyplot() -> Any:
@@ -46,14 +46,21 @@ def _plot(plt: Any, path: Path, title: str, bins: list[BinShare]) -> None:
     plt.close(figure)
 
 
-def write_drift_pngs(report: DriftReport, folder: str | Path) -> list[Path]:
-    """Write one PNG per ratio and one for the score into ``folder``; return their paths."""
-    plt = _pyplot()
+def prepare_report(folder: str | Path) -> Path:
+    """Check that a report can be written (matplotlib present, folder creatable) before work."""
+    _pyplot()
     out = Path(folder)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create the report folder {out}: {error.strerror}") from error
+    return out
+
+
+def write_drift_pngs(report: DriftReport, folder: str | Path) -> list[Path]:
+    """Write one PNG per ratio and one for the score into ``folder``; return their paths."""
+    plt = _pyplot()
+    out = prepare_report(folder)
     written = []
     try:
         for ratio in report.ratios:

@@ -60,9 +60,9 @@ def drift(
 
     apply_json(json_output)
     if report is not None:
-        from accunode_cli.analytics.plots import _pyplot
+        from accunode_cli.analytics.plots import prepare_report
 
-        _pyplot()  # fail before reading a large file when matplotlib is absent
+        prepare_report(report)  # fail before reading a large file
     result = drift_files(
         current,
         reference=reference,
