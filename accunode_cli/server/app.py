@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     # Authenticated routes count the client and the user in get_claims; the others here.
-    for module in (auth, users, organizations, companies, predictions, whatif):
+    for module in (auth, users, organizations, companies, whatif, predictions):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)
     if settings.cors_origins:

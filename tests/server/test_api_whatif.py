@@ -109,3 +109,14 @@ def test_what_if_needs_authentication(client) -> None:
     )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_other_methods_on_what_if_answer_405(client, method) -> None:
+    account = register(client)
+    response = client.request(
+        method, f"{API}/predictions/quarterly/what-if", json={}, headers=account["headers"]
+    )
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in response.headers["allow"]

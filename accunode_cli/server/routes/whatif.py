@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accunode_cli.analytics import load_scenario, scenario_from_shocks, stress_one
 from accunode_cli.errors import InputError, ServiceUnavailableError
@@ -60,3 +61,19 @@ def annual_what_if(body: AnnualWhatIf, tenant: TenantDep, state: StateDep) -> di
 def quarterly_what_if(body: QuarterlyWhatIf, tenant: TenantDep, state: StateDep) -> dict[str, Any]:
     """Score quarterly ratios as they are and under a scenario."""
     return _what_if(state, "quarterly", body)
+
+
+def what_if_method_not_allowed() -> None:
+    """Answer 405 Method Not Allowed: a what-if path takes POST only."""
+    raise StarletteHTTPException(status_code=405)
+
+
+# Without these, GET/PUT/DELETE on .../what-if would reach the /{prediction_id} routes (and
+# answer 404 or 422 for an id "what-if"); this router is mounted before the predictions router.
+for _kind in ("annual", "quarterly"):
+    router.add_api_route(
+        f"/{_kind}/what-if",
+        what_if_method_not_allowed,
+        methods=["GET", "PUT", "DELETE"],
+        include_in_schema=False,
+    )
