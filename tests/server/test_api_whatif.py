@@ -120,3 +120,14 @@ def test_other_methods_on_what_if_answer_405(client, method) -> None:
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert response.headers["allow"] == "POST"
+
+
+def test_a_boolean_ratio_is_refused(client) -> None:
+    account = register(client)
+    response = client.post(
+        f"{API}/predictions/quarterly/what-if",
+        json={**_ratios("quarterly"), "total_debt_to_ebitda": True, "scenario": "severe"},
+        headers=account["headers"],
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_input"
