@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "ErrorBody",
@@ -18,15 +18,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-
-def _no_bool(value: Any) -> Any:
-    if isinstance(value, bool):  # pydantic's lax float would read true as 1.0
-        raise ValueError("a ratio must be a number, not true or false")
-    return value
-
-
-# Any real magnitude is accepted (no artificial ranges); NaN, infinity and booleans are refused.
-Ratio = Annotated[float | None, BeforeValidator(_no_bool), Field(default=None, allow_inf_nan=False)]
+# Any real magnitude is accepted (no artificial ranges); only NaN and infinity are refused.
+Ratio = Annotated[float | None, Field(default=None, allow_inf_nan=False)]
 
 
 class ErrorBody(BaseModel):

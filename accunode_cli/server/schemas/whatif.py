@@ -10,6 +10,7 @@ from accunode_cli.server.schemas.resources import AnnualRatios, QuarterlyRatios,
 
 __all__ = ["AnnualWhatIf", "QuarterlyWhatIf", "WhatIfPublic"]
 
+_RATIO_NAMES = set(AnnualRatios.model_fields) | set(QuarterlyRatios.model_fields)
 ShockValue = float | dict[Literal["points", "factor"], float]
 
 
@@ -28,6 +29,15 @@ class _WhatIf(BaseModel):
         default=None, max_length=100, description="The company's sector, for sector shocks"
     )
     horizon: int = Field(default=1, ge=1, le=5, description="Cumulative PDs for 1..horizon years")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_boolean_ratio(cls, data: Any) -> Any:
+        if isinstance(data, dict):  # pydantic's lax float would read true as 1.0
+            flags = [k for k, v in data.items() if k in _RATIO_NAMES and isinstance(v, bool)]
+            if flags:
+                raise ValueError(f"{', '.join(flags)}: a ratio must be a number, not true/false")
+        return data
 
     @model_validator(mode="after")
     def _one_scenario(self) -> Any:
