@@ -18,8 +18,13 @@ ALLOWED = {
     "tabular": {"errors", "scoring"},
     "analytics": {"errors", "scoring"},
     "storage": {"errors", "config", "scoring"},
-    "jobs": {"errors", "config", "scoring", "storage", "tabular"},
-    "server": {"errors", "config", "scoring", "storage", "jobs", "tabular", "analytics"},
+    "services": {"errors", "config", "scoring", "storage"},
+    "jobs": {"errors", "config", "scoring", "storage", "services", "tabular", "metrics"},
+    "server": {
+        "errors", "config", "scoring", "storage", "services", "jobs", "tabular", "metrics",
+        "analytics",
+    },  # fmt: skip
+    "client": {"errors", "config"},
 }
 # pydantic_settings too: loading the settings at import time costs --help ~130 ms.
 HEAVY = ("lightgbm", "pandas", "pyarrow", "fastapi", "sqlalchemy", "pydantic_settings")

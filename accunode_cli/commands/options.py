@@ -10,7 +10,15 @@ import typer
 
 from accunode_cli import console
 
-__all__ = ["JsonOption", "ModelDirOption", "KindChoice", "HorizonOption", "apply_json"]
+__all__ = [
+    "JsonOption",
+    "ModelDirOption",
+    "KindChoice",
+    "apply_json",
+    "HorizonOption",
+    "ApiUrlOption",
+    "OrgOption",
+]
 
 
 class KindChoice(StrEnum):
@@ -46,6 +54,27 @@ HorizonOption = Annotated[
         help="Add cumulative PDs for 1..N years (N from 1 to 5).",
         min=1,
         max=5,
+        show_default=False,
+    ),
+]
+
+
+ApiUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url",
+        help="AccuNode server (default: the saved login's, else http://127.0.0.1:8000).",
+        envvar="ACCUNODE_API_URL",
+        show_default=False,
+    ),
+]
+
+OrgOption = Annotated[
+    str | None,
+    typer.Option(
+        "--org",
+        help="Organization (id or name) for this command; default: the saved one.",
+        envvar="ACCUNODE_ORG",
         show_default=False,
     ),
 ]

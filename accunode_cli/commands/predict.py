@@ -7,7 +7,14 @@ from typing import Annotated, Any
 import typer
 
 from accunode_cli import console
-from accunode_cli.commands.options import HorizonOption, JsonOption, ModelDirOption, apply_json
+from accunode_cli.commands.options import (
+    ApiUrlOption,
+    HorizonOption,
+    JsonOption,
+    ModelDirOption,
+    OrgOption,
+    apply_json,
+)
 
 __all__ = ["app"]
 
@@ -39,6 +46,16 @@ Year = Annotated[int | None, typer.Option(help="Reporting year, echoed in the ou
 Quarter = Annotated[
     str | None, typer.Option(help="Reporting quarter (1-4 or Q1-Q4), echoed in the output.")
 ]
+Remote = Annotated[
+    bool,
+    typer.Option(
+        "--remote",
+        help="Score and store on the server (needs --company-symbol and --reporting-year).",
+    ),
+]
+CompanyName = Annotated[
+    str | None, typer.Option(help="Company name, with --remote when the company is new.")
+]
 
 
 def _quarter(value: str | None) -> str | None:
@@ -50,6 +67,13 @@ def _quarter(value: str | None) -> str | None:
 def _score(kind: str, ratios: dict[str, str | None], company: dict[str, Any], **kw: Any) -> None:
     from accunode_cli.commands import render_predict
     from accunode_cli.scoring import load_model
+
+    if kw["remote"]:
+        from accunode_cli.commands.predict_remote import score_remote
+
+        company = {**company, "company_name": kw["company_name"]}
+        score_remote(kind, ratios, company, api_url=kw["api_url"], org=kw["org"])
+        return
 
     model = load_model(kind, kw["model_dir"])
     score = model.score_one(ratios)
@@ -91,6 +115,10 @@ def annual(
     reporting_quarter: Quarter = None,
     model_dir: ModelDirOption = None,
     horizon: HorizonOption = None,
+    remote: Remote = False,
+    company_name: CompanyName = None,
+    api_url: ApiUrlOption = None,
+    org: OrgOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Score one company with the annual model (five ratios)."""
@@ -107,7 +135,14 @@ def annual(
         "reporting_year": reporting_year,
         "reporting_quarter": _quarter(reporting_quarter),
     }
-    _score("annual", ratios, company, model_dir=model_dir, horizon=horizon)
+    remote_options = {
+        "remote": remote,
+        "company_name": company_name,
+        "api_url": api_url,
+        "org": org,
+        "horizon": horizon,
+    }
+    _score("annual", ratios, company, model_dir=model_dir, **remote_options)
 
 
 @app.command(epilog=_QUARTERLY_EPILOG)
@@ -122,6 +157,10 @@ def quarterly(
     reporting_quarter: Quarter = None,
     model_dir: ModelDirOption = None,
     horizon: HorizonOption = None,
+    remote: Remote = False,
+    company_name: CompanyName = None,
+    api_url: ApiUrlOption = None,
+    org: OrgOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Score one company with the quarterly model (four ratios)."""
@@ -137,4 +176,11 @@ def quarterly(
         "reporting_year": reporting_year,
         "reporting_quarter": _quarter(reporting_quarter),
     }
-    _score("quarterly", ratios, company, model_dir=model_dir, horizon=horizon)
+    remote_options = {
+        "remote": remote,
+        "company_name": company_name,
+        "api_url": api_url,
+        "org": org,
+        "horizon": horizon,
+    }
+    _score("quarterly", ratios, company, model_dir=model_dir, **remote_options)

@@ -90,7 +90,9 @@ def _pair(
 
 
 def _revoke_session(state: AppState, family_id: uuid.UUID) -> None:
-    state.store.set_flag(f"revoked:sid:{family_id}", state.settings.access_token_minutes * 60)
+    state.store.set_flag(
+        f"revoked:sid:{family_id}", int(state.settings.access_token_minutes * 60) + 1
+    )
 
 
 def refresh_tokens(
