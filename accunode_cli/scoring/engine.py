@@ -38,6 +38,7 @@ from accunode_cli.scoring.cleaning import (
     clean_column,
 )
 from accunode_cli.scoring.ratios import RatioSpec, ratio_specs
+from accunode_cli.scoring.reference import REFERENCE_FILE
 from accunode_cli.scoring.results import Score, ScoredBatch
 from accunode_cli.scoring.trees import forest_step_functions, parse_lightgbm_text
 
@@ -147,6 +148,9 @@ class PDModel:
     manifest: dict[str, Any]
     base_log_odds: float
     functions: list[RatioFunction] = field(repr=False)
+    # The training population on the model's bins (drift_reference.json); None for a model
+    # trained before that file existed.
+    reference: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def ratio_names(self) -> tuple[str, ...]:
@@ -165,8 +169,8 @@ class PDModel:
             log_odds = log_odds + contributions[:, j]  # one fixed order: batch and row agree
         return log_odds, contributions, status
 
-    def score_columns(self, columns: Mapping[str, Any]) -> ScoredBatch:
-        """Clean and score raw columns keyed by ratio name; an absent ratio is all missing."""
+    def clean_columns(self, columns: Mapping[str, Any]) -> list[CleanColumn]:
+        """Clean raw columns keyed by ratio name, in model order; an absent ratio is missing."""
         lengths = {len(column) for column in columns.values()}
         if len(lengths) > 1:
             raise ValueError(f"columns differ in length: {sorted(lengths)}")
@@ -177,7 +181,11 @@ class PDModel:
                 cleaned.append(apply_floor(clean_column(columns[spec.name]), spec.min_meaningful))
             else:
                 cleaned.append(CleanColumn(np.full(n, np.nan), np.full(n, MISSING, dtype=np.int8)))
-        log_odds, contributions, status = self.score_clean(cleaned)
+        return cleaned
+
+    def score_columns(self, columns: Mapping[str, Any]) -> ScoredBatch:
+        """Clean and score raw columns keyed by ratio name; an absent ratio is all missing."""
+        log_odds, contributions, status = self.score_clean(self.clean_columns(columns))
         return ScoredBatch.build(self, log_odds, contributions, status, columns)
 
     def score_record_batch(self, batch: Any) -> ScoredBatch:
@@ -232,4 +240,8 @@ def load_model(kind: str, model_dir: str | Path | None = None, *, parent: bool =
         ) from exc
     if not math.isfinite(base):
         raise ArtifactIntegrityError(f"the model in {folder} has a non-finite base score")
-    return PDModel(kind, version, specs, manifest, base, functions)
+    reference = files.get(REFERENCE_FILE)
+    return PDModel(
+        kind, version, specs, manifest, base, functions,
+        json.loads(reference) if reference is not None else None,
+    )  # fmt: skip
