@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from accunode_cli import console
 from accunode_cli.commands.options import (
     ApiUrlOption,
+    HorizonOption,
     JsonOption,
     KindChoice,
     ModelDirOption,
@@ -136,6 +137,7 @@ def bulk_score(
         ),
     ] = False,
     model_dir: ModelDirOption = None,
+    horizon: HorizonOption = None,
     remote: Annotated[
         bool,
         typer.Option(
@@ -206,6 +208,7 @@ def bulk_score(
         column_map=tuple(column_map or ()),
         map_file=map_file,
         percent=percent,
+        extra_columns=_horizon_columns(horizon),
     )
     with console.progress(label="scoring") as bar:
         result = score_file(
@@ -217,3 +220,12 @@ def bulk_score(
             f"no row could be scored ({result.summary['rejected']} rejected); "
             f"see {result.errors_file or 'the error column'}"
         )
+
+
+def _horizon_columns(horizon: int | None) -> Any:
+    """Return the cumulative_pd_<t>y columns maker for --horizon (None without it)."""
+    if horizon is None:
+        return None
+    from accunode_cli.analytics import horizon_arrays
+
+    return lambda scored: horizon_arrays(scored, horizon)

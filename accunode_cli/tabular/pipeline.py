@@ -56,6 +56,8 @@ class BulkRequest:
     column_map: tuple[str, ...] = ()  # "Header=ratio_name" items (--map)
     map_file: str | None = None  # a TOML file of such pairs (--map-file)
     percent: str | None = None  # "fraction" or "points" when the user says; None: check
+    # Extra output columns made from each ScoredBatch (e.g. cumulative PDs by horizon).
+    extra_columns: Callable[[Any], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def _score_batch(
     decimal_comma: bool,
     explain: bool,
     to_points: tuple[str, ...] = (),
+    extra: Callable[[Any], dict[str, Any]] | None = None,
 ) -> tuple[Any, Any, dict[str, Any]]:
     import pyarrow as pa
 
@@ -124,9 +127,12 @@ def _score_batch(
     # Dictionary-encoded labels: same values, no per-row strings; the writers take them as
     # they are and Parquet stores them as plain strings.
     outputs = scored.to_arrow(explain=explain, dictionary=True)
+    extras = extra(scored) if extra is not None else {}
     table = pa.RecordBatch.from_arrays(
-        list(batch.columns) + [column.combine_chunks() for column in outputs.columns],
-        names=list(batch.schema.names) + list(outputs.schema.names),
+        list(batch.columns)
+        + [column.combine_chunks() for column in outputs.columns]
+        + list(extras.values()),
+        names=list(batch.schema.names) + list(outputs.schema.names) + list(extras),
     )
     cells = {ratio: batch.column(column) for ratio, column in match.columns.items()}
     return table, scored, cells
@@ -228,6 +234,7 @@ def score_file(
         "decimal_comma": decimal_comma,
         "explain": request.explain,
         "to_points": to_points,
+        "extra": request.extra_columns,
     }
     errors_path = request.errors or default_errors_path(request.output)
     summary = BulkSummary(match.kind, model.version, model.ratio_names)
