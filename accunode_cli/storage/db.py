@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
@@ -18,6 +18,7 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "utcnow",
+    "epoch_us",
     "new_id",
 ]
 
@@ -25,6 +26,14 @@ __all__ = [
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def epoch_us(moment: datetime) -> int:
+    """Return an aware datetime as whole microseconds since the epoch (exact, no float)."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def new_id() -> uuid.UUID:

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import AuthError, ConflictError, NotFoundError, PermissionDeniedError
-from accunode_cli.storage.common import insert_or_conflict
+from accunode_cli.storage.common import insert_or_conflict, lock_row
 from accunode_cli.storage.db import utcnow
 from accunode_cli.storage.models import ROLES, Invitation, Membership, Organization, User
 from accunode_cli.storage.users import normalise_email
@@ -182,6 +182,22 @@ def _owner_count(session: Session, organization_id: uuid.UUID) -> int:
     )
 
 
+def _locked_actor(session: Session, organization_id: uuid.UUID, actor: Membership) -> Membership:
+    """Lock the organization's memberships and return the actor's role as it is now.
+
+    Every change of a member's role or membership takes the organization's row lock first,
+    so two owners demoting each other (or both leaving) run one after the other and the
+    second sees the first's result: exactly one of them meets the last-owner rule.
+    """
+    if not lock_row(session, Organization, organization_id):
+        raise NotFoundError("organization not found", details={"id": str(organization_id)})
+    session.expire(actor)
+    current = get_membership(session, organization_id=organization_id, user_id=actor.user_id)
+    if current is None:
+        raise NotFoundError("organization not found", details={"id": str(organization_id)})
+    return current
+
+
 def _target(session: Session, *, organization_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
     member = get_membership(session, organization_id=organization_id, user_id=user_id)
     if member is None:
@@ -198,11 +214,20 @@ def change_member_role(
     role: str,
 ) -> Membership:
     """Give a member a new role under the role rules."""
+    asked_as = actor.role
+    actor = _locked_actor(session, organization_id, actor)
     _require_manager(actor)
     member = _target(session, organization_id=organization_id, user_id=user_id)
+    last_owner = (
+        member.role == "owner" and role != "owner" and _owner_count(session, organization_id) <= 1
+    )
+    # Of two owners demoting each other, the second learns of the conflict (409), not that
+    # the first's demotion has just taken its rights (403).
+    if last_owner and asked_as == "owner":
+        raise ConflictError("the last owner cannot be demoted")
     if role_rank(role) > role_rank(actor.role) or role_rank(member.role) > role_rank(actor.role):
         raise PermissionDeniedError("nobody can grant or change a role above their own")
-    if member.role == "owner" and role != "owner" and _owner_count(session, organization_id) <= 1:
+    if last_owner:
         raise ConflictError("the last owner cannot be demoted")
     member.role = role
     session.flush()
@@ -213,6 +238,7 @@ def remove_member(
     session: Session, *, organization_id: uuid.UUID, actor: Membership, user_id: uuid.UUID
 ) -> None:
     """Remove a member (or let a member leave) under the role rules."""
+    actor = _locked_actor(session, organization_id, actor)
     member = _target(session, organization_id=organization_id, user_id=user_id)
     if member.user_id != actor.user_id:
         _require_manager(actor)

@@ -6,14 +6,15 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import AuthError
+from accunode_cli.storage.common import lock_row
 from accunode_cli.storage.db import new_id, utcnow
-from accunode_cli.storage.models import RefreshToken
+from accunode_cli.storage.models import RefreshToken, User
 
 __all__ = [
     "IssuedRefreshToken",
@@ -55,6 +56,12 @@ def issue_refresh_token(
     return IssuedRefreshToken(token=token, user_id=user_id, family_id=family)
 
 
+def _lock_user(session: Session, user_id: uuid.UUID) -> datetime | None:
+    """Lock the user's row; return the time before which every token is void (or None)."""
+    lock_row(session, User, user_id)
+    return session.scalar(select(User.tokens_valid_after).where(User.id == user_id))
+
+
 def _revoke_family(session: Session, family_id: uuid.UUID) -> None:
     session.execute(
         update(RefreshToken)
@@ -74,6 +81,12 @@ def rotate_refresh_token(
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash(token)))
     if row is None or row.expires_at <= utcnow():
         raise AuthError("the refresh token is invalid or expired")
+    # The user's row lock orders this rotation with a password change, a logout or a reuse
+    # revocation of the same user: whichever runs second sees what the first committed.
+    revoked_after = _lock_user(session, row.user_id)
+    if revoked_after is not None and row.created_at < revoked_after:
+        _revoke_family(session, row.family_id)
+        return None, row.family_id
     # Compare-and-set: of two racing refreshes with the same token, exactly one wins.
     spent = session.execute(
         update(RefreshToken)
@@ -97,6 +110,7 @@ def revoke_refresh_token(session: Session, *, token: str, user_id: uuid.UUID) ->
     )
     if row is None:
         return None
+    _lock_user(session, user_id)  # a rotation in flight commits first; its successor is revoked
     _revoke_family(session, row.family_id)
     return row.family_id
 

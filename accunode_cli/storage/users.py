@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import ConflictError, NotFoundError
-from accunode_cli.storage.common import insert_or_conflict
+from accunode_cli.storage.common import insert_or_conflict, lock_row
 from accunode_cli.storage.db import utcnow
 from accunode_cli.storage.models import Membership, Organization, User
 
@@ -68,9 +68,15 @@ def update_user(session: Session, user: User, *, full_name: str | None = None) -
 
 
 def set_password_hash(session: Session, user: User, password_hash: str) -> datetime:
-    """Store a new password hash and invalidate every token issued before now."""
+    """Store a new password hash and invalidate every token issued before now.
+
+    The user's row is locked first and the time read after: a refresh holding the lock
+    finishes before, so every token it issued is older than ``tokens_valid_after``
+    (compared to the microsecond).
+    """
+    lock_row(session, User, user.id)
     user.password_hash = password_hash
-    user.tokens_valid_after = utcnow().replace(microsecond=0)
+    user.tokens_valid_after = utcnow()
     session.flush()
     return user.tokens_valid_after
 
