@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from accunode_cli.errors import AuthError, NotFoundError, PermissionDeniedError, RateLimitedError
 from accunode_cli.server.security import AccessClaims, client_ip, decode_access_token
 from accunode_cli.server.state import AppState
-from accunode_cli.storage.kv import HitResult
 from accunode_cli.storage.db import epoch_us
+from accunode_cli.storage.kv import HitResult
 from accunode_cli.storage.models import User
 from accunode_cli.storage.organizations import Access, role_rank
 

@@ -10,10 +10,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import httpx
-from api_helpers import API, PASSWORD, TestClient, annual_body, auth_headers, login, register
+from api_helpers import API, PASSWORD, TestClient, auth_headers, login, register
 
 ROUNDS = 12
 
@@ -57,12 +58,14 @@ def test_two_owners_demoting_each_other_leave_one_owner(client: TestClient) -> N
     for _ in range(ROUNDS):
         org_id = _org_with_two_owners(client, a, b)
         first, second = race(
-            lambda: client.put(
+            partial(
+                client.put,
                 f"{API}/organizations/{org_id}/members/{b['user']['id']}",
                 json={"role": "admin"},
                 headers=a["headers"],
             ),
-            lambda: client.put(
+            partial(
+                client.put,
                 f"{API}/organizations/{org_id}/members/{a['user']['id']}",
                 json={"role": "admin"},
                 headers=b["headers"],
@@ -80,11 +83,15 @@ def test_two_owners_leaving_at_once_leave_one_owner(client: TestClient) -> None:
     for _ in range(ROUNDS):
         org_id = _org_with_two_owners(client, a, b)
         first, second = race(
-            lambda: client.delete(
-                f"{API}/organizations/{org_id}/members/{a['user']['id']}", headers=a["headers"]
+            partial(
+                client.delete,
+                f"{API}/organizations/{org_id}/members/{a['user']['id']}",
+                headers=a["headers"],
             ),
-            lambda: client.delete(
-                f"{API}/organizations/{org_id}/members/{b['user']['id']}", headers=b["headers"]
+            partial(
+                client.delete,
+                f"{API}/organizations/{org_id}/members/{b['user']['id']}",
+                headers=b["headers"],
             ),
         )
         assert sorted([first.status_code, second.status_code]) == [200, 409], (
@@ -103,7 +110,7 @@ def _dead(client: TestClient, pair: dict[str, Any]) -> bool:
 
 
 def _refresh(client: TestClient, token: str) -> Callable[[], httpx.Response]:
-    return lambda: client.post(f"{API}/auth/refresh-token", json={"refresh_token": token})
+    return partial(client.post, f"{API}/auth/refresh-token", json={"refresh_token": token})
 
 
 def test_password_change_ends_a_session_refreshing_at_that_moment(client: TestClient) -> None:
@@ -114,7 +121,8 @@ def test_password_change_ends_a_session_refreshing_at_that_moment(client: TestCl
         stolen = login(client, owner["email"], current)  # the attacker's copy of a session
         mine = login(client, owner["email"], current)
         changed, refreshed = race(
-            lambda: client.post(
+            partial(
+                client.post,
                 f"{API}/auth/change-password",
                 json={"current_password": current, "new_password": new},
                 headers=auth_headers(mine),
@@ -135,7 +143,8 @@ def test_logout_ends_a_session_refreshing_at_that_moment(client: TestClient) -> 
     for round_ in range(ROUNDS):
         pair = login(client, account["email"])
         out, refreshed = race(
-            lambda: client.post(
+            partial(
+                client.post,
                 f"{API}/auth/logout",
                 json={"refresh_token": pair["refresh_token"]},
                 headers=auth_headers(pair),
@@ -175,4 +184,5 @@ def test_an_access_token_of_the_same_second_as_a_password_change_is_refused(
     assert changed.status_code == 200
     for old in (account["tokens"], pair):
         assert client.get(f"{API}/users/profile", headers=auth_headers(old)).status_code == 401
-    assert client.get(f"{API}/users/profile", headers=auth_headers(changed.json())).status_code == 200
+    fresh = client.get(f"{API}/users/profile", headers=auth_headers(changed.json()))
+    assert fresh.status_code == 200
