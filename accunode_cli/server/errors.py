@@ -10,7 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accunode_cli.errors import AccuNodeError, ServiceUnavailableError
+from accunode_cli.errors import (
+    AccuNodeError,
+    ConflictError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from accunode_cli.server.logs import request_id_var
 
 __all__ = ["install_error_handlers", "envelope_response", "internal_error_response"]
@@ -101,17 +106,34 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _database_error(_: Request, exc: Exception) -> JSONResponse:
-    from sqlalchemy.exc import DataError, DBAPIError
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
 
     if isinstance(exc, DataError):  # a value the database cannot hold (a NUL byte, say)
         log.info("value refused by the database", extra={"error_type": type(exc).__name__})
         return envelope_response(422, "invalid_input", "a value in the request cannot be stored")
+    # A concurrent request changed what this one relied on; a retry gets the new state.
+    if isinstance(exc, StaleDataError):  # the row was deleted under an update or delete
+        log.info("row deleted concurrently", extra={"error_type": type(exc).__name__})
+        return _accunode_error(_, NotFoundError("not found: it was deleted by another request"))
+    if isinstance(exc, IntegrityError):
+        log.info("constraint refused a write", extra={"error_type": type(exc).__name__})
+        if _is_foreign_key_violation(exc):  # what it refers to was deleted meanwhile
+            return _accunode_error(
+                _, NotFoundError("not found: what this refers to was deleted by another request")
+            )
+        return _accunode_error(_, ConflictError("the request conflicts with a concurrent change"))
 
     if isinstance(exc, DBAPIError) and exc.connection_invalidated or _is_unreachable(exc):
         log.error("database unavailable", extra={"error_type": type(exc).__name__})
         return _accunode_error(_, ServiceUnavailableError("the database is not available"))
     log.error("database error", exc_info=exc)
     return internal_error_response()
+
+
+def _is_foreign_key_violation(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "23503" or "FOREIGN KEY constraint" in str(orig)
 
 
 def _is_unreachable(exc: Exception) -> bool:

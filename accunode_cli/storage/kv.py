@@ -55,6 +55,10 @@ class KeyValueStore(Protocol):
         """Cache a value for ``ttl_seconds``."""
         ...
 
+    def cache_get_many(self, *keys: str) -> list[str | None]:
+        """Return several cached values (None for each missing one) in one round trip."""
+        ...
+
     def cache_delete(self, *keys: str) -> None:
         """Forget cached values."""
         ...
@@ -130,6 +134,9 @@ class MemoryStore:
     def cache_set(self, key: str, value: str, ttl_seconds: int) -> None:
         with self._lock:
             self._values[key] = (value, time.monotonic() + ttl_seconds)
+
+    def cache_get_many(self, *keys: str) -> list[str | None]:
+        return [self.cache_get(key) for key in keys]
 
     def cache_delete(self, *keys: str) -> None:
         with self._lock:
@@ -255,6 +262,14 @@ class RedisStore:
             self._redis.set(self._prefix + key, value, ex=ttl_seconds)
         except self._errors as exc:
             self._degraded("cache_set", exc)
+
+    def cache_get_many(self, *keys: str) -> list[str | None]:
+        try:
+            values = self._redis.mget([self._prefix + key for key in keys])
+        except self._errors as exc:
+            self._degraded("cache_get", exc)
+            return [None] * len(keys)
+        return [value if isinstance(value, str) else None for value in values]
 
     def cache_delete(self, *keys: str) -> None:
         try:

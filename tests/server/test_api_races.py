@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 import httpx
-from api_helpers import API, PASSWORD, TestClient, auth_headers, login, register
+from api_helpers import API, PASSWORD, TestClient, annual_body, auth_headers, login, register
 
 ROUNDS = 12
 
@@ -186,3 +187,75 @@ def test_an_access_token_of_the_same_second_as_a_password_change_is_refused(
         assert client.get(f"{API}/users/profile", headers=auth_headers(old)).status_code == 401
     fresh = client.get(f"{API}/users/profile", headers=auth_headers(changed.json()))
     assert fresh.status_code == 200
+
+
+def _company_with_prediction(client: TestClient, headers: dict[str, str]) -> tuple[str, str]:
+    symbol = f"R{uuid.uuid4().hex[:8]}"
+    company = client.post(f"{API}/companies", json={"symbol": symbol, "name": "R"}, headers=headers)
+    assert company.status_code == 201, company.text
+    company_id = company.json()["id"]
+    created = client.post(
+        f"{API}/predictions/annual",
+        json=annual_body(company_symbol=None, company_id=company_id, reporting_year=2020),
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    return company_id, created.json()["id"]
+
+
+def test_deleting_a_company_while_it_is_used_answers_404_or_409_never_500(
+    client: TestClient,
+) -> None:
+    headers = register(client)["headers"]
+    for _ in range(ROUNDS):
+        company_id, prediction_id = _company_with_prediction(client, headers)
+        delete = partial(client.delete, f"{API}/companies/{company_id}", headers=headers)
+        others = [
+            partial(
+                client.post,
+                f"{API}/predictions/annual",
+                json=annual_body(company_symbol=None, company_id=company_id, reporting_year=2021),
+                headers=headers,
+            ),
+            partial(
+                client.put,
+                f"{API}/companies/{company_id}",
+                json={"name": "Renamed"},
+                headers=headers,
+            ),
+            partial(
+                client.put,
+                f"{API}/predictions/annual/{prediction_id}",
+                json={"net_income_margin": 1.5},
+                headers=headers,
+            ),
+        ]
+        responses = race(delete, *others)
+        assert responses[0].status_code in (200, 404), responses[0].text
+        for response, allowed in zip(
+            responses[1:], ((201, 404, 409), (200, 404), (200, 404)), strict=True
+        ):
+            assert response.status_code in allowed, response.text
+            if response.status_code >= 400:
+                assert response.json()["error"]["code"] in ("not_found", "conflict")
+        # the company is gone with everything it had, whichever came first
+        assert client.get(f"{API}/companies/{company_id}", headers=headers).status_code == 404
+        left = client.get(
+            f"{API}/predictions/annual", params={"company_id": company_id}, headers=headers
+        )
+        assert left.json()["total"] == 0
+
+
+def test_a_read_racing_an_update_never_leaves_the_old_body_cached(client: TestClient) -> None:
+    headers = register(client)["headers"]
+    _, prediction_id = _company_with_prediction(client, headers)
+    url = f"{API}/predictions/annual/{prediction_id}"
+    for round_ in range(3 * ROUNDS):
+        margin = float(round_ % 7 + 1)
+        client.get(url, headers=headers)  # cached before the race
+        reads = [partial(client.get, url, headers=headers) for _ in range(3)]
+        update = partial(client.put, url, json={"net_income_margin": margin}, headers=headers)
+        responses = race(update, *reads)
+        assert responses[0].status_code == 200, responses[0].text
+        after = client.get(url, headers=headers).json()
+        assert after["net_income_margin"] == margin, f"round {round_}: a stale body was cached"
