@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     redis_prefix: str = "accunode:"  # keys of rate limits, revocations and cache
+    # Longest wait on PostgreSQL (connect, pool, statement, a stalled round trip), in seconds;
+    # readiness checks give up sooner.
+    database_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
 
     jwt_secret: str | None = None
     jwt_issuer: str = "accunode"

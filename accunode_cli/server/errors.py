@@ -138,8 +138,10 @@ def _is_foreign_key_violation(exc: Exception) -> bool:
 
 def _is_unreachable(exc: Exception) -> bool:
     from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-    return isinstance(exc, OperationalError | InterfaceError)
+    # PoolTimeoutError: every pooled connection stayed busy past the checkout timeout
+    return isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -126,8 +126,12 @@ def build_state(settings: Settings) -> AppState:
 
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
-    upgrade_database(engine)
+    migrating = make_engine(settings.effective_database_url)  # no deadline: DDL may take long
+    try:
+        upgrade_database(migrating)
+    finally:
+        migrating.dispose()
+    engine = make_engine(settings.effective_database_url, timeout=settings.database_timeout_seconds)
     models, errors = _load_models(settings)
     return AppState(
         settings=settings,

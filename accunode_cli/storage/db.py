@@ -87,8 +87,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create the engine for a database URL (SQLite file or PostgreSQL)."""
+def make_engine(url: str, *, pool_size: int = 10, timeout: float | None = None) -> Engine:
+    """Create the engine for a database URL (SQLite file or PostgreSQL).
+
+    With ``timeout`` (seconds), every wait on PostgreSQL is bounded by about that long: the
+    connection (``connect_timeout``), the pool checkout, the server's ``statement_timeout``,
+    TCP keepalives for a dead peer, and a client-side deadline on each round trip for a
+    database that stalls without closing anything (``storage/deadline.py``).
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -97,13 +103,32 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     # A generic plan made while a table was small (a sequential scan) would otherwise stay
     # cached on the connection as the table grows, until the next ANALYZE; and unprepared
     # statements also work through PgBouncer in transaction mode.
-    return create_engine(
+    connect_args: dict[str, Any] = {"prepare_threshold": None}
+    bounds: dict[str, Any] = {}
+    if timeout is not None:
+        connect_args.update(
+            connect_timeout=max(1, round(timeout / 2)),
+            keepalives=1,
+            keepalives_idle=max(1, round(timeout)),
+            keepalives_interval=1,
+            keepalives_count=3,
+            options=f"-c statement_timeout={int(timeout * 1000)}",
+        )
+        bounds["pool_timeout"] = max(1.0, timeout / 2)
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"prepare_threshold": None},
+        connect_args=connect_args,
+        **bounds,
     )
+    if timeout is not None:
+        from accunode_cli.storage.deadline import install_deadlines
+
+        # A little over statement_timeout: a slow query is cancelled by the server first.
+        install_deadlines(engine, timeout + 1)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
