@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 import uuid
+from datetime import timedelta
 from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from accunode_cli.server.security import (
 )
 from accunode_cli.server.state import AppState
 from accunode_cli.storage import tokens, users
+from accunode_cli.storage.db import utcnow
 from accunode_cli.storage.models import User
 
 __all__ = [
@@ -27,6 +30,7 @@ __all__ = [
     "logout",
     "send_verification",
     "send_mail",
+    "replay_revocations",
 ]
 
 log = logging.getLogger("accunode.auth")
@@ -89,8 +93,34 @@ def _pair(
     }
 
 
-def _revoke_session(state: AppState, family_id: uuid.UUID) -> None:
-    state.store.set_flag(f"revoked:sid:{family_id}", state.settings.access_token_minutes * 60)
+def _revoke(state: AppState, session: Session, keys: dict[str, int]) -> None:
+    """Revoke tokens (key: seconds they stay revoked) in the store and, durably, the database.
+
+    The database copy is what reaches the other processes when Redis was down at this moment
+    (``replay_revocations``).
+    """
+    for key, seconds in keys.items():
+        state.store.set_flag(f"revoked:{key}", seconds)
+    longest = max(keys.values(), default=0)
+    tokens.record_revocations(
+        session, keys=list(keys), expires_at=utcnow() + timedelta(seconds=longest)
+    )
+
+
+def _revoke_session(state: AppState, session: Session, family_id: uuid.UUID) -> None:
+    _revoke(state, session, {f"sid:{family_id}": state.settings.access_token_minutes * 60})
+
+
+def replay_revocations(state: AppState) -> int:
+    """Copy every live revocation from the database to the store; return how many."""
+    with state.sessions() as session, session.begin():
+        live = tokens.live_revocations(session)
+    now = utcnow()
+    for key, expires_at in live:
+        state.store.set_flag(f"revoked:{key}", max(1, int((expires_at - now).total_seconds())))
+    if live:
+        log.info("revocations replayed to the store", extra={"operation": "replay"})
+    return len(live)
 
 
 def refresh_tokens(
@@ -106,7 +136,7 @@ def refresh_tokens(
     )
     if issued is None:
         if reused_family is not None:
-            _revoke_session(state, reused_family)
+            _revoke_session(state, session, reused_family)
             log.warning("refresh token reused; session revoked")
         return None
     try:
@@ -118,14 +148,12 @@ def refresh_tokens(
 
 def logout(state: AppState, session: Session, *, principal: Principal, refresh_token: str) -> None:
     """Revoke the refresh token's session and the access token used for this call."""
-    import time
-
     claims = principal.claims
-    remaining = max(1, claims.expires_at - int(time.time()))
-    state.store.set_flag(f"revoked:jti:{claims.jti}", remaining)
+    revoked = {f"jti:{claims.jti}": max(1, claims.expires_at - int(time.time()))}
     family = tokens.revoke_refresh_token(session, token=refresh_token, user_id=principal.user.id)
     if family is not None:
-        _revoke_session(state, family)
+        revoked[f"sid:{family}"] = state.settings.access_token_minutes * 60
+    _revoke(state, session, revoked)
 
 
 def send_mail(state: AppState, *, to: str, subject: str, text: str) -> None:

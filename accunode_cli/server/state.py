@@ -55,6 +55,12 @@ class AppState:
             else None
         )
         self.writers = {kind: self._writer(kind, model) for kind, model in self.models.items()}
+        if isinstance(self.store, RedisStore):
+            # Revocations made by any process while Redis was down reach every process when
+            # it returns: they are kept in the database and copied back (server/accounts.py).
+            from accunode_cli.server.accounts import replay_revocations
+
+            self.store.on_recover = partial(replay_revocations, self)
 
     def _writer(self, kind: str, model: Any) -> Coalescer[PredictionRequest, dict[str, Any]]:
         from accunode_cli.storage import predictions
@@ -133,7 +139,7 @@ def build_state(settings: Settings) -> AppState:
         migrating.dispose()
     engine = make_engine(settings.effective_database_url, timeout=settings.database_timeout_seconds)
     models, errors = _load_models(settings)
-    return AppState(
+    state = AppState(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
@@ -143,3 +149,8 @@ def build_state(settings: Settings) -> AppState:
         jwt_secret=settings.effective_jwt_secret(),
         dummy_password_hash=hash_password("not a real password", rounds=settings.bcrypt_rounds),
     )
+    if isinstance(state.store, RedisStore):  # revocations made while this process was down
+        from accunode_cli.server.accounts import replay_revocations
+
+        replay_revocations(state)
+    return state

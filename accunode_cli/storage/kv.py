@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 __all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "make_store", "HitRequest", "HitResult"]
@@ -163,6 +163,10 @@ class RedisStore:
         self._prefix = prefix
         self._local = MemoryStore()
         self._last_warning = 0.0
+        self.on_recover: Callable[[], object] | None = None
+        """Called (on a thread of its own) once Redis answers again after an outage."""
+        self._watching = threading.Lock()
+        self._closed = threading.Event()
 
     def _degraded(self, operation: str, exc: BaseException) -> None:
         now = time.monotonic()
@@ -172,6 +176,25 @@ class RedisStore:
                 "redis unavailable, degrading to in-process store",
                 extra={"operation": operation, "error_type": type(exc).__name__},
             )
+        if self._watching.acquire(blocking=False):  # one watcher per outage
+            threading.Thread(target=self._watch, name="redis-recovery", daemon=True).start()
+
+    def _watch(self) -> None:
+        """Ping Redis every second until it answers, then run ``on_recover``."""
+        try:
+            while not self._closed.wait(1.0):
+                try:
+                    self._redis.ping()
+                except self._errors:
+                    continue
+                log.warning("redis reachable again", extra={"operation": "recover"})
+                if self.on_recover is not None:
+                    self.on_recover()
+                return
+        except Exception as exc:  # noqa: BLE001 - a failed replay is retried at the next outage
+            log.error("redis recovery failed", extra={"error_type": type(exc).__name__})
+        finally:
+            self._watching.release()
 
     def incr_window(self, key: str, window_seconds: int) -> tuple[int, int]:
         full = self._prefix + key
@@ -286,6 +309,7 @@ class RedisStore:
             raise ServiceUnavailableError("redis is not reachable") from exc
 
     def close(self) -> None:
+        self._closed.set()
         self._redis.close()
 
 

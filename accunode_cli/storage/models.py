@@ -32,6 +32,7 @@ __all__ = [
     "AnnualPrediction",
     "QuarterlyPrediction",
     "RefreshToken",
+    "RevokedToken",
 ]
 
 ROLES = ("viewer", "analyst", "admin", "owner")  # in rising order of power
@@ -203,3 +204,17 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RevokedToken(Base):
+    """A revoked access token (``jti:…``) or login session (``sid:…``), kept until it expires.
+
+    The durable copy of the revocation flags kept in Redis: a revocation made while Redis was
+    unreachable is replayed to it from here when it returns.
+    """
+
+    __tablename__ = "revoked_tokens"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -8,13 +8,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import AuthError
-from accunode_cli.storage.common import lock_row
+from accunode_cli.storage.common import dialect_insert, lock_row
 from accunode_cli.storage.db import new_id, utcnow
-from accunode_cli.storage.models import RefreshToken, User
+from accunode_cli.storage.models import RefreshToken, RevokedToken, User
 
 __all__ = [
     "IssuedRefreshToken",
@@ -22,6 +22,8 @@ __all__ = [
     "rotate_refresh_token",
     "revoke_refresh_token",
     "revoke_user_tokens",
+    "record_revocations",
+    "live_revocations",
 ]
 
 
@@ -122,3 +124,22 @@ def revoke_user_tokens(session: Session, *, user_id: uuid.UUID) -> None:
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+def record_revocations(session: Session, *, keys: list[str], expires_at: datetime) -> None:
+    """Keep revocations (``jti:…``, ``sid:…``) in the database until ``expires_at``."""
+    if not keys:
+        return
+    insert = dialect_insert(session)(RevokedToken)
+    rows = [{"key": key, "expires_at": expires_at, "created_at": utcnow()} for key in keys]
+    session.execute(insert.values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def live_revocations(session: Session) -> list[tuple[str, datetime]]:
+    """Return the revocations that have not expired (and forget those that have)."""
+    now = utcnow()
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    rows = session.execute(
+        select(RevokedToken.key, RevokedToken.expires_at).where(RevokedToken.expires_at > now)
+    ).all()
+    return [(key, expires_at) for key, expires_at in rows]

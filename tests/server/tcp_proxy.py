@@ -1,4 +1,4 @@
-"""A TCP forwarder that a test can stall: `python tcp_proxy.py TARGET_HOST TARGET_PORT`.
+"""A TCP forwarder that a test can stall: `python tcp_proxy.py TARGET_HOST TARGET_PORT [PORT]`.
 
 It prints the port it listens on, then forwards every connection. SIGSTOP freezes it the way a
 hung database or network does (connections stay open, nothing answers); SIGCONT resumes it.
@@ -28,7 +28,7 @@ def main() -> None:
     target = (sys.argv[1], int(sys.argv[2]))
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", 0))
+    server.bind(("127.0.0.1", int(sys.argv[3]) if len(sys.argv) > 3 else 0))
     server.listen(128)
     sys.stdout.write(f"{server.getsockname()[1]}\n")
     sys.stdout.flush()

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 from api_helpers import PASSWORD, TEST_SECRET, Server, clean_env
-from dbservers import create_pg_database, drop_pg_database
+from dbservers import REDIS_URL, create_pg_database, drop_pg_database, unavailable
 
 PROXY = Path(__file__).with_name("tcp_proxy.py")
 
@@ -114,3 +114,78 @@ def test_a_stalled_database_answers_503_quickly_and_health_stays_up(proxy, tmp_p
     finally:
         os.kill(process.pid, signal.SIGCONT)
         server.stop()
+
+
+def _start_proxy(host: str, port: int, listen: int = 0) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [sys.executable, str(PROXY), host, str(port), str(listen)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    return process, int(process.stdout.readline())
+
+
+def _stop_proxy(process: subprocess.Popen[str]) -> None:
+    os.kill(process.pid, signal.SIGCONT)
+    process.kill()
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def test_a_logout_made_while_redis_is_down_reaches_every_server_when_it_returns(
+    tmp_path: Path,
+) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        unavailable("Redis", exc)
+    target = urlsplit(REDIS_URL)
+    relay, port = _start_proxy(target.hostname or "127.0.0.1", target.port or 6379)
+    database = create_pg_database()
+    env = clean_env(
+        ACCUNODE_ENV="test",
+        ACCUNODE_DATABASE_URL=database,
+        ACCUNODE_REDIS_URL=f"redis://127.0.0.1:{port}{target.path or '/0'}",
+        ACCUNODE_REDIS_PREFIX=f"faults:{uuid.uuid4().hex}:",
+        ACCUNODE_JWT_SECRET=TEST_SECRET,
+        ACCUNODE_BCRYPT_ROUNDS="4",
+        ACCUNODE_DATA_DIR=str(tmp_path / "data"),
+    )
+    a, b = Server(env, tmp_path / "a.log"), Server(env, tmp_path / "b.log")
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        email = f"outage-{uuid.uuid4().hex[:8]}@example.com"
+        httpx.post(f"{a.url}/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+        pair = httpx.post(
+            f"{a.url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+        ).json()
+        headers = {"Authorization": f"Bearer {pair['access_token']}"}
+        assert httpx.get(f"{b.url}/api/v1/companies", headers=headers).status_code == 200
+
+        _stop_proxy(relay)  # Redis is gone for both servers
+        out = httpx.post(
+            f"{a.url}/api/v1/auth/logout",
+            json={"refresh_token": pair["refresh_token"]},
+            headers=headers,
+            timeout=10,
+        )
+        assert out.status_code == 200, out.text
+        assert httpx.get(f"{a.url}/api/v1/companies", headers=headers).status_code == 401
+        relay, _ = _start_proxy(target.hostname or "127.0.0.1", target.port or 6379, port)
+
+        deadline = time.monotonic() + 10
+        status = 200
+        while time.monotonic() < deadline and status != 401:
+            time.sleep(0.5)
+            status = httpx.get(f"{b.url}/api/v1/companies", headers=headers, timeout=5).status_code
+        assert status == 401, "server B still accepts a token logged out during the outage"
+    finally:
+        _stop_proxy(relay)
+        a.stop()
+        b.stop()
+        drop_pg_database(database)
