@@ -38,12 +38,12 @@ def upgrade(
     """Apply the database migrations (the embedded SQLite file, or ACCUNODE_DATABASE_URL)."""
     from sqlalchemy.engine import make_url
 
-    from accunode_cli.storage.db import make_engine
+    from accunode_cli.storage.db import make_engine, make_private_folder
     from accunode_cli.storage.migrate import current_revision, upgrade_database
 
     settings = _load_settings()
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_folder(settings.data_dir)
     engine = make_engine(settings.effective_database_url)
     try:
         before = current_revision(engine)

@@ -32,6 +32,7 @@ _HTTP_CODES = {
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    422: "invalid_input",
     429: "rate_limited",
 }
 

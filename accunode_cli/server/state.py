@@ -126,12 +126,12 @@ def _load_models(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
 def build_state(settings: Settings) -> AppState:
     """Open the database (migrating it), the store and the models."""
     from accunode_cli.server.security import hash_password
-    from accunode_cli.storage.db import make_engine, make_session_factory
+    from accunode_cli.storage.db import make_engine, make_private_folder, make_session_factory
     from accunode_cli.storage.kv import make_store
     from accunode_cli.storage.migrate import upgrade_database
 
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_folder(settings.data_dir)
     migrating = make_engine(settings.effective_database_url)  # no deadline: DDL may take long
     try:
         upgrade_database(migrating)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -16,9 +18,11 @@ __all__ = [
     "UTCDateTime",
     "JSONType",
     "make_engine",
+    "make_private_folder",
     "make_session_factory",
     "utcnow",
     "epoch_us",
+    "as_utc",
     "new_id",
 ]
 
@@ -26,6 +30,11 @@ __all__ = [
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return a datetime in UTC; one without an offset (or a bare date) is read as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def epoch_us(moment: datetime) -> int:
@@ -87,6 +96,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def make_private_folder(folder: Path) -> None:
+    """Create the embedded database's folder (and parents) readable by its owner only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+
+
+def _create_private_file(url: str) -> None:
+    """Create a new SQLite file with mode 0600 (its -wal and -shm files take the same mode)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists() and path.parent.is_dir():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str, *, pool_size: int = 10, timeout: float | None = None) -> Engine:
     """Create the engine for a database URL (SQLite file or PostgreSQL).
 
@@ -96,6 +121,7 @@ def make_engine(url: str, *, pool_size: int = 10, timeout: float | None = None) 
     database that stalls without closing anything (``storage/deadline.py``).
     """
     if url.startswith("sqlite"):
+        _create_private_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import AccuNodeError, ConflictError, InputError
-from accunode_cli.scoring import PDModel, Score, normalise_quarter, ratio_names
+from accunode_cli.scoring import PDModel, Score, clean_column, normalise_quarter, ratio_names
+from accunode_cli.scoring.cleaning import NOT_MEANINGFUL, NOT_MEANINGFUL_TOKENS, OK, STATUS_NAMES
 from accunode_cli.storage.common import (
     Page,
     get_scoped,
@@ -22,7 +23,7 @@ from accunode_cli.storage.common import (
     select_by_keys,
 )
 from accunode_cli.storage.companies import CompanyIdentity, CompanyRef, resolve_companies
-from accunode_cli.storage.db import new_id, utcnow
+from accunode_cli.storage.db import as_utc, new_id, utcnow
 from accunode_cli.storage.models import AnnualPrediction, Company, QuarterlyPrediction
 
 __all__ = [
@@ -61,13 +62,25 @@ def _fields_of_score(score: Score, values: dict[str, float | None]) -> dict[str,
 
 
 def _as_number(value: Any) -> float | None:
-    """The stored form of an input ratio: a number, or None (a marker such as "n/a")."""
+    """The stored form of an input ratio: a number, or None (a marker such as "n/a" or "NM").
+
+    Text is read by the scoring core's cleaning, as the CLI reads a cell ("12.5%" is 12.5);
+    that a ratio was not meaningful is kept in the prediction's flags.
+    """
     if value is None or isinstance(value, bool):
         return None
-    try:
+    if isinstance(value, int | float):
         return float(value)
-    except (TypeError, ValueError):
-        return None
+    cleaned = clean_column([str(value)])
+    return float(cleaned.values[0]) if cleaned.status[0] == OK else None
+
+
+def _stored_ratio(row: Prediction, name: str) -> Any:
+    """A stored ratio as it was given: a NULL flagged not meaningful was "NM", not missing."""
+    value = getattr(row, name)
+    if value is None and (row.flags or {}).get(name) == STATUS_NAMES[NOT_MEANINGFUL]:
+        return NOT_MEANINGFUL_TOKENS[0]
+    return value
 
 
 def _unscorable(score: Score) -> InputError | None:
@@ -76,13 +89,13 @@ def _unscorable(score: Score) -> InputError | None:
     return None
 
 
-def _scored_fields(model: PDModel, ratios: Mapping[str, float | None]) -> dict[str, Any]:
+def _scored_fields(model: PDModel, ratios: Mapping[str, Any]) -> dict[str, Any]:
     values = {name: ratios.get(name) for name in model.ratio_names}
     score = model.score_one(values)
     problem = _unscorable(score)
     if problem is not None:
         raise problem
-    return _fields_of_score(score, values)
+    return _fields_of_score(score, {name: _as_number(value) for name, value in values.items()})
 
 
 @dataclass(frozen=True)
@@ -233,9 +246,9 @@ def list_predictions(
     if risk_level:
         query = query.where(cls.risk_level == risk_level.upper())
     if created_from is not None:
-        query = query.where(cls.created_at >= created_from)
+        query = query.where(cls.created_at >= as_utc(created_from))
     if created_to is not None:
-        query = query.where(cls.created_at <= created_to)
+        query = query.where(cls.created_at <= as_utc(created_to))
     sorts = PREDICTION_SORTS + (("reporting_quarter",) if kind == "quarterly" else ())
     return paginate(session, order_by(query, cls, sort, sorts), page=page, size=size)
 
@@ -247,13 +260,13 @@ def rescore_prediction(
     kind: str,
     prediction_id: uuid.UUID,
     model: PDModel,
-    ratios: Mapping[str, float | None],
+    ratios: Mapping[str, Any],
 ) -> Prediction:
     """Replace the ratios of a prediction and score it again with the current model."""
     row = get_prediction(
         session, organization_id=organization_id, kind=kind, prediction_id=prediction_id
     )
-    merged = {name: ratios.get(name, getattr(row, name)) for name in ratio_names(kind)}
+    merged = {name: ratios.get(name, _stored_ratio(row, name)) for name in ratio_names(kind)}
     for field, value in _scored_fields(model, merged).items():
         setattr(row, field, value)
     session.flush()
