@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from accunode_cli import __version__
-from accunode_cli.errors import InputError, ModelError
+from accunode_cli.errors import InputError, ModelError, UsageError
 from accunode_cli.scoring import artifacts
 from accunode_cli.scoring.cleaning import MISSING, OK, CleanColumn, apply_floor, clean_column
 from accunode_cli.scoring.engine import PDModel, compile_members
@@ -165,6 +165,7 @@ def train_model(kind: str, table: Any, out_dir: str | Path, *, seed: int = 7) ->
     """Train a model folder from a pyarrow Table; return its manifest. Deterministic per seed."""
     from accunode_cli.scoring.evaluation import metrics_for
 
+    out_dir = check_model_destination(Path(out_dir))  # before the work, not after it
     specs = ratio_specs(kind)
     data = clean_table(kind, table)
     split = split_rows(table, seed=seed)
@@ -248,6 +249,27 @@ def _forest_log_odds(forest_text: str, data: Cleaned) -> np.ndarray:
     return np.asarray(booster.predict(data.values, raw_score=True), dtype=np.float64)
 
 
+def check_model_destination(out_dir: Path) -> Path:
+    """Return the absolute model folder to write; refuse one whose contents are not a model.
+
+    Training replaces the folder as a whole, so it must be absent, empty, or a model folder
+    (it holds a manifest); and never the current folder or one that contains it.
+    """
+    target = out_dir.expanduser().resolve()
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--out {out_dir} is a file; give a folder for the model")
+    if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents:
+        raise UsageError(
+            f"--out {out_dir} is the current folder or contains it; give a folder of its own"
+        )
+    if target.is_dir() and any(target.iterdir()) and not (target / artifacts.MANIFEST).is_file():
+        raise UsageError(
+            f"--out {out_dir} is not empty and is not a model folder; "
+            "give a new or empty folder (or an existing model folder to replace)"
+        )
+    return target
+
+
 def _write_folder(out_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> None:
     """Write all files to a fresh temporary folder, then swap it in: never a half model."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -256,9 +278,13 @@ def _write_folder(out_dir: Path, files: dict[str, bytes], manifest: dict[str, An
         for name, body in files.items():
             (staging / name).write_bytes(body)
         artifacts.write_manifest(staging, manifest)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
+        if out_dir.exists():  # a model folder (checked first): swap, then drop the old one
+            retired = Path(tempfile.mkdtemp(prefix=".accunode-old-", dir=out_dir.parent))
+            out_dir.rename(retired / "model")
+            staging.rename(out_dir)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(out_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
