@@ -8,22 +8,28 @@ import time
 import uuid
 from datetime import timedelta
 from email.message import EmailMessage
+from typing import Any
 
+from fastapi import BackgroundTasks
 from sqlalchemy.orm import Session
 
-from accunode_cli.errors import AuthError, RateLimitedError
+from accunode_cli.errors import AuthError, ConflictError, RateLimitedError
 from accunode_cli.server.deps import Principal
+from accunode_cli.server.presenters import user_body
 from accunode_cli.server.security import (
     create_access_token,
     create_purpose_token,
+    hash_password,
     verify_password,
 )
 from accunode_cli.server.state import AppState
 from accunode_cli.storage import tokens, users
-from accunode_cli.storage.db import utcnow
+from accunode_cli.storage.db import new_id, utcnow
 from accunode_cli.storage.models import User
 
 __all__ = [
+    "register",
+    "send_account_exists",
     "authenticate",
     "issue_tokens",
     "refresh_tokens",
@@ -38,25 +44,102 @@ _LOGIN_WINDOW = 15 * 60
 _BAD_LOGIN = "the email or password is wrong"
 
 
-def _throttle_keys(email: str, ip: str) -> list[str]:
-    return [f"login:account:{users.normalise_email(email)}", f"login:ip:{ip}"]
+def _reserve_login(state: AppState, email: str, ip: str) -> list[str]:
+    """Count this attempt on every login limit *before* the password is checked.
+
+    The count is one atomic increment per limit, so of many guesses sent at once only as
+    many as the limit allow reach the password check. The strict limit is per account and
+    client address; a guesser elsewhere cannot lock the owner out with it. The account's
+    own ceiling (from any address) is per minute: under a distributed attack it slows
+    everyone's attempts on that account for the rest of the minute rather than locking the
+    account for long. Returns the counters to release when the login succeeds.
+    """
+    settings = state.settings
+    account = users.normalise_email(email)
+    limits = (
+        (f"login:account-address:{account}:{ip}", _LOGIN_WINDOW,
+         settings.login_attempts_per_15_minutes),
+        (f"login:address:{ip}", _LOGIN_WINDOW, settings.login_attempts_per_address_15_minutes),
+        (f"login:account:{account}", 60, settings.login_account_attempts_per_minute),
+    )  # fmt: skip
+    for key, window, limit in limits:
+        count, reset = state.store.incr_window(key, window)
+        if count > limit:
+            raise RateLimitedError(
+                "too many failed logins; try again later", details={"retry_after": reset}
+            )
+    return [key for key, _, _ in limits]
+
+
+def register(
+    state: AppState,
+    session: Session,
+    background: BackgroundTasks,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    ip: str,
+) -> dict[str, Any]:
+    """Create an account; for an email that has one, answer alike and notify its owner.
+
+    Both paths pay for one bcrypt hash and return the same shape. Each client address may
+    register ``registrations_per_hour`` times (counted before any work).
+    """
+    count, reset = state.store.incr_window(f"register:address:{ip}", 3600)
+    if count > state.settings.registrations_per_hour:
+        raise RateLimitedError(
+            "too many registrations from this address; try again later",
+            details={"retry_after": reset},
+        )
+    password_hash = hash_password(password, rounds=state.settings.bcrypt_rounds)
+    existing = users.find_user_by_email(session, email)
+    if existing is None:
+        try:
+            user = users.create_user(
+                session, email=email, password_hash=password_hash, full_name=full_name
+            )
+        except ConflictError:  # registered a moment ago by a concurrent request
+            existing = users.find_user_by_email(session, email)
+        else:
+            background.add_task(send_verification, state, user)
+            return user_body(user)
+    if existing is not None:
+        background.add_task(send_account_exists, state, existing)
+    return {  # looks like a new, unverified account; its id is never usable
+        "id": str(new_id()),
+        "email": email.strip(),
+        "full_name": full_name,
+        "email_verified": False,
+        "created_at": utcnow().isoformat(),
+    }
+
+
+def send_account_exists(state: AppState, user: User) -> None:
+    """Tell an account's owner that someone tried to register their email again."""
+    text = (
+        "Someone tried to create an AccuNode account with this email address, which already "
+        "has one. If it was you, log in, or reset your password. Otherwise ignore this email."
+    )
+    if not state.settings.smtp_host:
+        log.info(
+            "registration of an existing email (SMTP not configured)",
+            extra={"email_to": user.email, "purpose": "account-exists"},
+        )
+        return
+    send_mail(state, to=user.email, subject="Your AccuNode account", text=text)
 
 
 def authenticate(state: AppState, session: Session, *, email: str, password: str, ip: str) -> User:
     """Return the user for these credentials; unknown email and wrong password look the same."""
-    limit = state.settings.login_attempts_per_15_minutes
-    keys = _throttle_keys(email, ip)
-    if any(state.store.count(key) >= limit for key in keys):
-        raise RateLimitedError(
-            "too many failed logins; try again later", details={"retry_after": _LOGIN_WINDOW}
-        )
+    reserved = _reserve_login(state, email, ip)
     user = users.find_user_by_email(session, email)
     # An unknown email still pays for one bcrypt check, so timing does not reveal accounts.
     ok = verify_password(password, user.password_hash if user else state.dummy_password_hash)
     if user is None or not ok or not user.is_active:
-        for key in keys:
-            state.store.incr_window(key, _LOGIN_WINDOW)
-        raise AuthError(_BAD_LOGIN)
+        raise AuthError(_BAD_LOGIN)  # the reservations stay: they were failed attempts
+    for key in reserved:
+        state.store.release(key)
     if state.settings.require_email_verification and user.email_verified_at is None:
         raise AuthError("verify your email before logging in")
     return user

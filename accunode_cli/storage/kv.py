@@ -22,6 +22,7 @@ HitResult = tuple[list[tuple[int, int]], bool]
 """Each counter's (count, seconds until reset), and whether any flag is set."""
 
 log = logging.getLogger("accunode.storage.kv")
+_RELEASE = "if redis.call('get', KEYS[1]) then return redis.call('decr', KEYS[1]) end return 0"
 
 
 class KeyValueStore(Protocol):
@@ -33,6 +34,10 @@ class KeyValueStore(Protocol):
 
     def count(self, key: str) -> int:
         """Return the current window's count of ``key`` (0 when none)."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Take back one hit counted by ``incr_window`` (a reservation that was not used)."""
         ...
 
     def hit_many(self, requests: Sequence[HitRequest], window_seconds: int) -> list[HitResult]:
@@ -110,6 +115,12 @@ class MemoryStore:
             )
             for counters, flags in requests
         ]
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            item = self._values.get(key)
+            if item is not None and isinstance(item[0], int) and item[0] > 0:
+                self._values[key] = (item[0] - 1, item[1])
 
     def count(self, key: str) -> int:
         with self._lock:
@@ -247,6 +258,13 @@ class RedisStore:
             )
             results.append((counts, revoked))
         return results
+
+    def release(self, key: str) -> None:
+        try:  # never creates the key: an expired window stays expired
+            self._redis.eval(_RELEASE, 1, self._prefix + key)
+        except self._errors as exc:
+            self._degraded("release", exc)
+            self._local.release(key)
 
     def count(self, key: str) -> int:
         try:

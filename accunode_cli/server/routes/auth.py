@@ -17,7 +17,6 @@ from accunode_cli.server.deps import (
     request_client_ip,
 )
 from accunode_cli.server.errors import envelope_response
-from accunode_cli.server.presenters import user_body
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
     LoginRequest,
@@ -44,17 +43,26 @@ LIMITED = [Depends(limit_client)]  # authenticated routes are counted by get_cla
     dependencies=LIMITED,
 )
 def register(
-    body: UserRegister, state: StateDep, session: SessionDep, background: BackgroundTasks
+    body: UserRegister,
+    state: StateDep,
+    session: SessionDep,
+    background: BackgroundTasks,
+    ip: ClientIp,
 ) -> Any:
-    """Create an account and its personal organization (you are its owner)."""
-    user = users.create_user(
+    """Create an account and its personal organization (you are its owner).
+
+    The answer is the same whether or not the email already has an account (the owner of
+    an existing one is mailed a notice instead), so registration does not reveal accounts.
+    """
+    return accounts.register(
+        state,
         session,
+        background,
         email=str(body.email),
-        password_hash=hash_password(body.password, rounds=state.settings.bcrypt_rounds),
+        password=body.password,
         full_name=body.full_name,
+        ip=ip,
     )
-    background.add_task(accounts.send_verification, state, user)
-    return user_body(user)
 
 
 @router.post("/login", response_model=TokenPair, dependencies=LIMITED)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 __all__ = [
     "UserRegister",
@@ -26,17 +26,33 @@ __all__ = [
     "InvitationPublic",
     "InvitationAccept",
     "Role",
+    "NewPassword",
 ]
 
 Role = Literal["viewer", "analyst", "admin", "owner"]
-Password = Field(min_length=8, max_length=72)
+PASSWORD_MAX_BYTES = 72  # bcrypt reads no further: a longer password would be cut silently
+
+
+def _fits_bcrypt(password: str) -> str:
+    if len(password.encode()) > PASSWORD_MAX_BYTES:
+        raise ValueError(
+            f"the password is longer than {PASSWORD_MAX_BYTES} bytes in UTF-8; use a shorter one"
+        )
+    return password
+
+
+NewPassword = Annotated[
+    str,
+    Field(min_length=8, max_length=PASSWORD_MAX_BYTES, description="8 to 72 bytes in UTF-8"),
+    AfterValidator(_fits_bcrypt),
+]
 
 
 class UserRegister(BaseModel):
     """A new account. Extra fields (such as a role) are refused: nobody chooses their own role."""
 
     email: EmailStr
-    password: str = Password
+    password: NewPassword
     full_name: str = Field(default="", max_length=200)
 
     model_config = ConfigDict(
@@ -99,7 +115,7 @@ class PasswordChange(BaseModel):
     """The current password and a new one."""
 
     current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Password
+    new_password: NewPassword
 
     model_config = ConfigDict(
         json_schema_extra={
