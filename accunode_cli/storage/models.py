@@ -49,12 +49,13 @@ def _created_by() -> Mapped[uuid.UUID | None]:
 
 
 class User(_Audited, Base):
-    """A person who logs in; the email is stored case-folded and is unique."""
+    """A person who logs in; the email is kept as given, and its case-folded key is unique."""
 
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(100))
     full_name: Mapped[str] = mapped_column(String(200), default="")
     is_active: Mapped[bool] = mapped_column(default=True)

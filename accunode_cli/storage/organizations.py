@@ -37,6 +37,8 @@ __all__ = [
     "remove_member",
     "create_invitation",
     "accept_invitation",
+    "list_invitations",
+    "revoke_invitation",
 ]
 
 INVITATION_DAYS = 7
@@ -267,7 +269,7 @@ def create_invitation(
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         organization_id=organization_id,
-        email=normalise_email(email),
+        email=email.strip(),  # mailed as given; compared on its key when accepted
         role=role,
         token_hash=_hash(token),
         expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
@@ -278,16 +280,56 @@ def create_invitation(
     return invitation, token
 
 
+def list_invitations(
+    session: Session, *, organization_id: uuid.UUID, actor: Membership
+) -> list[Invitation]:
+    """Return the organization's pending invitations (not accepted, not expired)."""
+    _require_manager(actor)
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organization_id == organization_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at, Invitation.id)
+        )
+    )
+
+
+def revoke_invitation(
+    session: Session, *, organization_id: uuid.UUID, actor: Membership, invitation_id: uuid.UUID
+) -> None:
+    """Delete a pending invitation of the organization; its token stops working."""
+    _require_manager(actor)
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.id == invitation_id,
+            Invitation.organization_id == organization_id,
+            Invitation.accepted_at.is_(None),
+        )
+    )
+    if invitation is None:
+        raise NotFoundError("invitation not found", details={"id": str(invitation_id)})
+    if role_rank(invitation.role) > role_rank(actor.role):
+        raise PermissionDeniedError("nobody can revoke an invitation above their own role")
+    session.delete(invitation)
+    session.flush()
+
+
 def accept_invitation(session: Session, *, token: str, user: User) -> Membership:
     """Join the inviting organization with the invited role; the token works once, for its email."""
-    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _hash(token)))
-    if (
-        invitation is None
-        or invitation.accepted_at is not None
-        or invitation.expires_at <= utcnow()
-        or invitation.email != user.email
-    ):
-        raise AuthError("the invitation is invalid, used, expired or for another email")
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.token_hash == _hash(token)).with_for_update()
+    )
+    usable = invitation is not None and invitation.accepted_at is None
+    if invitation is None or not usable or invitation.expires_at <= utcnow():
+        raise AuthError("the invitation is invalid, used, revoked or expired")
+    if normalise_email(invitation.email) != normalise_email(user.email):
+        raise PermissionDeniedError(
+            "this invitation was sent to another email address; log in with that one"
+        )
     invitation.accepted_at = utcnow()
     membership = Membership(
         organization_id=invitation.organization_id, user_id=user.id, role=invitation.role

@@ -1,4 +1,4 @@
-"""Users: case-insensitive emails, password hashes, profile changes."""
+"""Users: emails kept as given and compared on a case-folded key, password hashes, profiles."""
 
 from __future__ import annotations
 
@@ -25,13 +25,22 @@ __all__ = [
 
 
 def normalise_email(email: str) -> str:
-    """Return the email as stored and compared: trimmed and case-folded."""
+    """Return the key an email is compared on: trimmed and case-folded.
+
+    Only the key is folded ("Straße" and "STRASSE" are one account); the address is stored
+    and mailed exactly as given, since folding can turn it into another mailbox.
+    """
     return email.strip().casefold()
 
 
 def create_user(session: Session, *, email: str, password_hash: str, full_name: str) -> User:
     """Create a user with a personal organization it owns; a taken email raises ConflictError."""
-    user = User(email=normalise_email(email), password_hash=password_hash, full_name=full_name)
+    user = User(
+        email=email.strip(),
+        email_key=normalise_email(email),
+        password_hash=password_hash,
+        full_name=full_name,
+    )
     insert_or_conflict(
         session, user, lambda: ConflictError("an account with this email already exists")
     )
@@ -56,7 +65,7 @@ def get_user(session: Session, user_id: uuid.UUID) -> User:
 
 def find_user_by_email(session: Session, email: str) -> User | None:
     """Return the user with this email (any case), or None."""
-    return session.scalar(select(User).where(User.email == normalise_email(email)))
+    return session.scalar(select(User).where(User.email_key == normalise_email(email)))
 
 
 def update_user(session: Session, user: User, *, full_name: str | None = None) -> User:

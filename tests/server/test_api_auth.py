@@ -24,7 +24,7 @@ def _claims(token: str) -> dict:
 
 def test_register_creates_user_and_personal_org(client) -> None:
     account = register(client, email="Ann.Lee@Example.com")
-    assert account["user"]["email"] == "ann.lee@example.com"
+    assert account["user"]["email"] == "Ann.Lee@example.com"  # as given (the domain normalised)
     assert "password" not in json.dumps(account["user"])
     orgs = client.get(f"{API}/users/organizations", headers=account["headers"]).json()
     assert [(o["personal"], o["role"]) for o in orgs] == [(True, "owner")]

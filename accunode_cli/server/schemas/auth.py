@@ -24,6 +24,7 @@ __all__ = [
     "MemberRoleUpdate",
     "InvitationCreate",
     "InvitationPublic",
+    "InvitationSummary",
     "InvitationAccept",
     "Role",
     "NewPassword",
@@ -209,6 +210,18 @@ class InvitationPublic(BaseModel):
     role: Role
     expires_at: datetime
     token: str
+
+
+class InvitationSummary(BaseModel):
+    """A pending invitation as its organization's managers see it (never its token)."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    email: str
+    role: Role
+    expires_at: datetime
+    created_at: datetime
+    created_by: uuid.UUID | None
 
 
 class InvitationAccept(BaseModel):

@@ -1,4 +1,4 @@
-"""revoked tokens kept in the database
+"""revoked tokens kept in the database; emails kept as given with a case-folded key
 
 Revision ID: 0003
 Revises: 0001
@@ -31,8 +31,19 @@ def upgrade() -> None:
         op.f("ix_revoked_tokens_expires_at"), "revoked_tokens", ["expires_at"], unique=False
     )
 
+    # Emails were stored case-folded until now, so each one is its own key.
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("email_key", sa.String(length=320), nullable=True))
+    op.execute("UPDATE users SET email_key = email")
+    with op.batch_alter_table("users") as batch:
+        batch.alter_column("email_key", existing_type=sa.String(length=320), nullable=False)
+        batch.create_unique_constraint(op.f("uq_users_email_key"), ["email_key"])
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("users") as batch:
+        batch.drop_constraint(op.f("uq_users_email_key"), type_="unique")
+        batch.drop_column("email_key")
     op.drop_index(op.f("ix_revoked_tokens_expires_at"), table_name="revoked_tokens")
     op.drop_table("revoked_tokens")
