@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
 import time
@@ -19,6 +20,7 @@ from accunode_cli.server.presenters import user_body
 from accunode_cli.server.security import (
     create_access_token,
     create_purpose_token,
+    decode_purpose_token,
     hash_password,
     verify_password,
 )
@@ -37,6 +39,9 @@ __all__ = [
     "send_verification",
     "send_mail",
     "replay_revocations",
+    "send_password_reset",
+    "limit_password_reset",
+    "confirm_password_reset",
 ]
 
 log = logging.getLogger("accunode.auth")
@@ -277,3 +282,74 @@ def send_verification(state: AppState, user: User) -> None:
         f'{token}\n\nPOST it to {settings.api_url}/api/v1/auth/verify-email as {{"token": ...}}.'
     )
     send_mail(state, to=user.email, subject="Verify your AccuNode email", text=text)
+
+
+_RESET_MINUTES = 30
+_BAD_RESET = "the password-reset token is invalid, used or expired"
+
+
+def _password_fingerprint(user: User) -> str:
+    """A digest of the current hash: a reset token dies when the password changes (one use)."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
+def limit_password_reset(state: AppState, *, email: str, ip: str) -> None:
+    """Refuse (429) more than a few reset mails per account, or per address, an hour."""
+    account = users.normalise_email(email)
+    for key, limit in ((f"reset:account:{account}", 3), (f"reset:address:{ip}", 10)):
+        count, reset = state.store.incr_window(key, 3600)
+        if count > limit:
+            raise RateLimitedError(
+                "too many password-reset requests; try again later",
+                details={"retry_after": reset},
+            )
+
+
+def send_password_reset(state: AppState, email: str) -> None:
+    """Mail a short-lived reset token to the account of ``email``, if there is one."""
+    settings = state.settings
+    with state.sessions() as session:
+        user = users.find_user_by_email(session, email)
+    if user is None or not user.is_active:
+        return
+    token = create_purpose_token(
+        subject=str(user.id),
+        purpose="password-reset",
+        secret=state.jwt_secret,
+        issuer=settings.jwt_issuer,
+        hours=1,
+        extra={"pwd": _password_fingerprint(user)},
+        minutes=_RESET_MINUTES,
+    )
+    if not settings.smtp_host:
+        log.info(
+            "password reset token (SMTP not configured)",
+            extra={"email_to": user.email, "purpose": "password-reset", "reset_token": token},
+        )
+        return
+    text = (
+        f"Reset your AccuNode password within {_RESET_MINUTES} minutes with this token:\n\n"
+        f"{token}\n\nPOST it to {settings.api_url}/api/v1/auth/password-reset/confirm as "
+        '{"token": ..., "new_password": ...}. If you did not ask for it, ignore this email.'
+    )
+    send_mail(state, to=user.email, subject="Reset your AccuNode password", text=text)
+
+
+def confirm_password_reset(
+    state: AppState, session: Session, *, token: str, new_password: str
+) -> None:
+    """Set a new password with a reset token (once) and end every session of the account."""
+    settings = state.settings
+    try:
+        claims = decode_purpose_token(
+            token, purpose="password-reset", secret=state.jwt_secret, issuer=settings.jwt_issuer
+        )
+        user_id = uuid.UUID(str(claims["sub"]))
+    except (AuthError, KeyError, ValueError) as exc:
+        raise AuthError(_BAD_RESET) from exc
+    new_hash = hash_password(new_password, rounds=settings.bcrypt_rounds)
+    user = users.lock_user(session, user_id)  # of two uses of one token, the second fails
+    if user is None or not user.is_active or claims.get("pwd") != _password_fingerprint(user):
+        raise AuthError(_BAD_RESET)
+    users.set_password_hash(session, user, new_hash)
+    tokens.revoke_user_tokens(session, user_id=user.id)

@@ -121,14 +121,25 @@ def _verified_access_claims(token: str, secret: str, issuer: str, audience: str)
 
 
 def create_purpose_token(
-    *, subject: str, purpose: str, secret: str, issuer: str, hours: int, extra: dict[str, Any]
+    *,
+    subject: str,
+    purpose: str,
+    secret: str,
+    issuer: str,
+    hours: int,
+    extra: dict[str, Any],
+    minutes: int | None = None,
 ) -> str:
-    """Return a signed token usable only for ``purpose`` (for example verify-email)."""
+    """Return a signed token usable only for ``purpose`` (for example verify-email).
+
+    It lives ``hours``, or ``minutes`` when given.
+    """
     now = datetime.now(UTC)
+    lifetime = timedelta(minutes=minutes) if minutes is not None else timedelta(hours=hours)
     claims = {
         "sub": subject,
         "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(hours=hours)).timestamp()),
+        "exp": int((now + lifetime).timestamp()),
         "jti": uuid.uuid4().hex,
         "iss": issuer,
         "aud": f"{issuer}:{purpose}",

@@ -21,6 +21,7 @@ __all__ = [
     "update_user",
     "set_password_hash",
     "mark_email_verified",
+    "lock_user",
 ]
 
 
@@ -95,3 +96,12 @@ def mark_email_verified(session: Session, user: User) -> None:
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
         session.flush()
+
+
+def lock_user(session: Session, user_id: uuid.UUID) -> User | None:
+    """Lock a user's row for the transaction and return it as it is now (None: no such user)."""
+    if not lock_row(session, User, user_id):
+        return None
+    return session.scalar(
+        select(User).where(User.id == user_id).execution_options(populate_existing=True)
+    )

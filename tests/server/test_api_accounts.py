@@ -75,3 +75,40 @@ def test_accepting_an_invitation_for_another_email_answers_403(client: TestClien
     )
     assert right.status_code == 200, right.text
     assert login(client, "INVITEE@example.com", PASSWORD)
+
+
+def _reset_token(caplog, email: str) -> str | None:
+    for record in caplog.records:
+        wanted = getattr(record, "purpose", None) == "password-reset"
+        if wanted and getattr(record, "email_to", None) == email:
+            return str(record.reset_token)  # type: ignore[attr-defined]
+    return None
+
+
+def test_password_reset_ends_every_session_and_works_once(client: TestClient, caplog) -> None:
+    caplog.set_level("INFO", logger="accunode.auth")
+    account = register(client)
+    other_session = login(client, account["email"])
+    for email in (account["email"], "nobody-here@example.com"):
+        asked = client.post(f"{API}/auth/password-reset/request", json={"email": email})
+        assert asked.status_code == 202  # the same answer whether or not the account exists
+    assert _reset_token(caplog, "nobody-here@example.com") is None
+    token = _reset_token(caplog, account["email"])
+    assert token
+    confirm = {"token": token, "new_password": "a brand new passphrase"}
+    done = client.post(f"{API}/auth/password-reset/confirm", json=confirm)
+    assert done.status_code == 200, done.text
+    for pair in (account["tokens"], other_session):
+        headers = {"Authorization": f"Bearer {pair['access_token']}"}
+        assert client.get(f"{API}/users/profile", headers=headers).status_code == 401
+        refresh = {"refresh_token": pair["refresh_token"]}
+        assert client.post(f"{API}/auth/refresh-token", json=refresh).status_code == 401
+    assert login(client, account["email"], "a brand new passphrase")["access_token"]
+    again = client.post(
+        f"{API}/auth/password-reset/confirm", json={**confirm, "new_password": "third one here"}
+    )
+    assert again.status_code == 401  # single use
+    forged = client.post(
+        f"{API}/auth/password-reset/confirm", json={"token": "x.y.z", "new_password": "whatever1"}
+    )
+    assert forged.status_code == 401

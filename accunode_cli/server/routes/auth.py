@@ -22,6 +22,8 @@ from accunode_cli.server.schemas import (
     LoginRequest,
     Message,
     PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     RefreshRequest,
     TokenPair,
     UserPublic,
@@ -145,3 +147,27 @@ def change_password(
     )
     tokens.revoke_user_tokens(session, user_id=user.id)
     return accounts.issue_tokens(state, session, user_id=user.id)
+
+
+@router.post(
+    "/password-reset/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Message,
+    dependencies=LIMITED,
+)
+def request_password_reset(
+    body: PasswordResetRequest, state: StateDep, background: BackgroundTasks, ip: ClientIp
+) -> Any:
+    """Mail a reset token (valid 30 minutes, once) if the email has an account; always 202."""
+    accounts.limit_password_reset(state, email=str(body.email), ip=ip)
+    background.add_task(accounts.send_password_reset, state, str(body.email))
+    return {"message": "if the email has an account, a reset token is on its way"}
+
+
+@router.post("/password-reset/confirm", response_model=Message, dependencies=LIMITED)
+def confirm_password_reset(body: PasswordResetConfirm, state: StateDep, session: SessionDep) -> Any:
+    """Set a new password with the mailed token; every session of the account ends."""
+    accounts.confirm_password_reset(
+        state, session, token=body.token, new_password=body.new_password
+    )
+    return {"message": "password changed; log in with the new one"}

@@ -15,6 +15,8 @@ __all__ = [
     "RefreshRequest",
     "VerifyEmailRequest",
     "PasswordChange",
+    "PasswordResetRequest",
+    "PasswordResetConfirm",
     "UserPublic",
     "UserUpdate",
     "OrganizationCreate",
@@ -109,6 +111,27 @@ class VerifyEmailRequest(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"token": "eyJhbGciOi...the mailed token"}]}
+    )
+
+
+class PasswordResetRequest(BaseModel):
+    """The email of the account whose password is forgotten."""
+
+    email: EmailStr
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ann@example.com"}]})
+
+
+class PasswordResetConfirm(BaseModel):
+    """The mailed reset token and the new password."""
+
+    token: str = Field(min_length=1, max_length=2048)
+    new_password: NewPassword
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"token": "eyJhbGciOi...the mailed token", "new_password": "new one 42"}]
+        }
     )
 
 
