@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from accunode_cli import __version__, console
-from accunode_cli.commands import bulk_score, db, model, predict, serve
+from accunode_cli.commands import admin, bulk_score, db, model, predict, serve
 from accunode_cli.commands.options import JsonOption
 
 __all__ = ["app"]
@@ -81,3 +81,4 @@ app.command("bulk-score", epilog=bulk_score.EPILOG)(bulk_score.bulk_score)
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(model.app, name="model")
+app.add_typer(admin.app, name="admin")

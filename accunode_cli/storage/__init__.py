@@ -12,6 +12,7 @@ __all__ = [
     "kv",
     "migrate",
     "models",
+    "operators",
     "organizations",
     "predictions",
     "tokens",
