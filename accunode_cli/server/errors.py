@@ -137,12 +137,19 @@ def _is_foreign_key_violation(exc: Exception) -> bool:
     return getattr(orig, "sqlstate", None) == "23503" or "FOREIGN KEY constraint" in str(orig)
 
 
-def _is_unreachable(exc: Exception) -> bool:
+def _is_unreachable(exc: BaseException) -> bool:
     from sqlalchemy.exc import InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-    # PoolTimeoutError: every pooled connection stayed busy past the checkout timeout
-    return isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError)
+    # PoolTimeoutError: every pooled connection stayed busy past the checkout timeout. The
+    # chain is followed: a connection lost mid-transaction resurfaces as PendingRollbackError.
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OperationalError | InterfaceError | PoolTimeoutError):
+            return True
+        current, seen = current.__cause__ or current.__context__, seen + 1
+    return False
 
 
 def install_error_handlers(app: FastAPI) -> None:
