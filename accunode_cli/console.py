@@ -137,7 +137,9 @@ def fail(error: AccuNodeError) -> NoReturn:
     if state.json_mode:
         print_json(error.to_envelope())
     else:
-        message = " ".join(error.message.split())  # always one line
+        from rich.markup import escape
+
+        message = escape(" ".join(error.message.split()))  # one line; [brackets] kept as typed
         stderr_console().print(
             f"[bold red]Error:[/bold red] {message}", markup=True, soft_wrap=True
         )

@@ -14,6 +14,7 @@ import typer
 from accunode_cli import __version__, console
 from accunode_cli.commands import admin, bulk_score, db, model, predict, serve
 from accunode_cli.commands.options import JsonOption
+from accunode_cli.commands.plain_help import PlainHelpGroup
 
 __all__ = ["app"]
 
@@ -44,6 +45,7 @@ class AccuNodeApp(typer.Typer):
 
 app = AccuNodeApp(
     name="accunode",
+    cls=PlainHelpGroup,
     help="AccuNode: probability of default from financial ratios.\n\n"
     "Examples:\n\n"
     "  accunode predict annual --net-income-margin 8.5 --total-debt-to-ebitda 2.1 ...\n\n"
@@ -52,7 +54,8 @@ app = AccuNodeApp(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # token_normalize_func: `--kind Annual` and `accunode predict ANNUAL` work in any case
+    context_settings={"help_option_names": ["-h", "--help"], "token_normalize_func": str.lower},
 )
 
 
@@ -78,7 +81,7 @@ def root(
 
 app.add_typer(predict.app, name="predict")
 app.command("bulk-score", epilog=bulk_score.EPILOG)(bulk_score.bulk_score)
-app.command("serve")(serve.serve)
+app.command("serve", epilog=serve.EPILOG)(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(model.app, name="model")
 app.add_typer(admin.app, name="admin")

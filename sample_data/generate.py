@@ -1,7 +1,9 @@
 """Regenerate the sample files from the scoring core's seeded generator.
 
-    python sample_data/generate.py
+    python sample_data/generate.py [--out DIR]
 
+The output is byte-for-byte reproducible (gzip members carry no time stamp or file name), so
+regenerating into sample_data/ changes nothing unless the generator changed.
 
 The companies are fictitious; their ratios come from the same generator the shipped models
 were trained on (its most recent years), written the way real exports write them: two
@@ -10,8 +12,10 @@ decimals, "NM" for not-meaningful values and blanks for missing ones.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import gzip
+import io
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +126,7 @@ def _latest(kind: str, firms: int, seed: int) -> dict[str, np.ndarray]:
     return {key: value[keep] for key, value in columns.items()}
 
 
-def write_companies(kind: str, firms: int, seed: int) -> pa.Table:
+def write_companies(kind: str, firms: int, seed: int, out: Path = HERE) -> pa.Table:
     """Write sample_data/<kind>_companies.csv and return it as text columns."""
     rng = np.random.default_rng(seed)
     data = _latest(kind, firms, seed)
@@ -149,19 +153,19 @@ def write_companies(kind: str, firms: int, seed: int) -> pa.Table:
             record.append(f"Q{int(data['quarter'][row])}")
         record += [_cell(float(data[name][row])) for name in ratio_names(kind)]
         rows.append(record)
-    with open(HERE / f"{kind}_companies.csv", "w", newline="", encoding="utf-8") as handle:
+    with open(out / f"{kind}_companies.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
     return pa.table({name: [r[i] for r in rows] for i, name in enumerate(header)})
 
 
-def write_parquet_copy() -> None:
+def write_parquet_copy(out: Path = HERE) -> None:
     """Write annual_companies.parquet: the CSV with numeric columns typed, NM as a sentinel."""
     import pyarrow.csv as pcsv
 
     table = pcsv.read_csv(
-        HERE / "annual_companies.csv",
+        out / "annual_companies.csv",
         convert_options=pcsv.ConvertOptions(
             column_types={name: pa.string() for name in ratio_names("annual")}
         ),
@@ -171,28 +175,39 @@ def write_parquet_copy() -> None:
         values = [None if t in ("", None) else 1e8 if t == "NM" else float(t) for t in text]
         position = table.schema.get_field_index(name)
         table = table.set_column(position, name, pa.array(values, type=pa.float64()))
-    pq.write_table(table, HERE / "annual_companies.parquet")
+    pq.write_table(table, out / "annual_companies.parquet")
 
 
-def write_training(kind: str, firms: int, seed: int) -> None:
+def write_training(kind: str, firms: int, seed: int, out: Path = HERE) -> None:
     """Write <kind>_training.csv.gz: ratios plus the 0/1 default column `model train` reads."""
     columns = generate(kind, firms=firms, seed=seed).columns
     keep = [*ratio_names(kind), "year", "sector", "default"]
-    with gzip.open(HERE / f"{kind}_training.csv.gz", "wt", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(keep)
-        for row in range(len(columns["default"])):
-            writer.writerow(
-                [
-                    _cell(float(columns[k][row])) if k in ratio_names(kind) else columns[k][row]
-                    for k in keep
-                ]
-            )
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(keep)
+    for row in range(len(columns["default"])):
+        writer.writerow(
+            [
+                _cell(float(columns[k][row])) if k in ratio_names(kind) else columns[k][row]
+                for k in keep
+            ]
+        )
+    # mtime=0 and no file name in the header: the same data always gives the same bytes
+    data = gzip.compress(handle.getvalue().encode("utf-8"), compresslevel=9, mtime=0)
+    (out / f"{kind}_training.csv.gz").write_bytes(data)
+
+
+def main(out: Path = HERE) -> None:
+    """Write every sample file into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_companies("annual", firms=300, seed=11, out=out)
+    write_companies("quarterly", firms=75, seed=12, out=out)
+    write_parquet_copy(out)
+    write_training("annual", firms=400, seed=21, out=out)
+    write_training("quarterly", firms=120, seed=22, out=out)
 
 
 if __name__ == "__main__":
-    write_companies("annual", firms=300, seed=11)
-    write_companies("quarterly", firms=75, seed=12)
-    write_parquet_copy()
-    write_training("annual", firms=400, seed=21)
-    write_training("quarterly", firms=120, seed=22)
+    parser = argparse.ArgumentParser(description="Regenerate the sample files.")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder (default: sample_data/)")
+    main(parser.parse_args().out)

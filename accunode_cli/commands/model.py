@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from accunode_cli import console
+from accunode_cli.commands.extras import require_training_extra
 from accunode_cli.commands.options import JsonOption, KindChoice, ModelDirOption, apply_json
 
 __all__ = ["app"]
@@ -122,6 +123,7 @@ def train(
     from accunode_cli.tabular.labelled import read_labelled_table
 
     apply_json(json_output)
+    require_training_extra("model train")
     table = read_labelled_table(str(data), kind.value)
     if not console.state.json_mode:
         console.print_lines([f"training the {kind.value} model on {table.num_rows:,} rows..."],
@@ -157,6 +159,7 @@ def evaluate(
     from accunode_cli.tabular.labelled import read_labelled_table
 
     apply_json(json_output)
+    require_training_extra("model evaluate")
     table = read_labelled_table(str(data), kind.value)
     metrics = evaluate_model(kind.value, table, report, model_dir=model_dir)
     if console.state.json_mode:
@@ -190,6 +193,7 @@ def generate(
     from accunode_cli.tabular.labelled import write_table
 
     apply_json(json_output)
+    require_training_extra("model generate")
     table = generate_data(kind.value, firms=firms, seed=seed).to_arrow()
     write_table(table, str(out))
     defaults = int(table.column("default").to_numpy().sum())

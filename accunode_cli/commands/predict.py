@@ -21,6 +21,7 @@ app = typer.Typer(
 def _ratio(help_text: str) -> Any:
     return typer.Option(
         help=f"{help_text} Numbers or tokens: 12.5, '12.5%', '(3.2)', NM.",
+        metavar="VALUE",
         show_default=False,
     )
 

@@ -12,7 +12,13 @@ from accunode_cli.errors import ConfigError, UsageError
 if TYPE_CHECKING:  # pydantic-settings loads only when a command runs, not for --help
     from accunode_cli.config import Settings
 
-__all__ = ["serve"]
+__all__ = ["serve", "EPILOG", "check_port_free"]
+
+EPILOG = (
+    "Examples:\n\n  accunode serve\n\n  accunode serve --host 0.0.0.0 --port 8080 --workers 4\n\n"
+    "Exit codes: 0 stopped cleanly, 1 failure at run time, 2 bad option or configuration, or "
+    "the port is in use."
+)
 
 
 def _load_settings() -> Settings:
@@ -28,6 +34,27 @@ def _load_settings() -> Settings:
             str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from exc
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise a UsageError (exit 2) when ``host:port`` cannot be bound, before any work starts."""
+    import errno
+    import socket
+
+    if port == 0:
+        return  # the system picks a free port
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot bind to host {host!r}: {exc.strerror}; pass --host") from exc
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(f"port {port} is in use; pass --port") from exc
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
 def _describe(settings: Settings) -> list[str]:
@@ -55,6 +82,7 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Start the multi-tenant REST API (docs at /docs)."""
+    check_port_free(host, port)
     import uvicorn
 
     from accunode_cli.server.app import create_app

@@ -6,9 +6,16 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from accunode_cli.errors import ServiceUnavailableError
+from accunode_cli.errors import ServiceUnavailableError, UsageError
 
-__all__ = ["alembic_config", "upgrade_database", "current_revision", "head_revision"]
+__all__ = [
+    "alembic_config",
+    "upgrade_database",
+    "downgrade_database",
+    "check_revision",
+    "current_revision",
+    "head_revision",
+]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK_KEY = 7_461_203  # any fixed number: serialises concurrent upgrades on PostgreSQL
@@ -26,16 +33,48 @@ def alembic_config(url: str) -> object:
 
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database behind ``engine`` to ``revision``; safe to run from many processes."""
+    _migrate(engine, "upgrade", revision)
+
+
+def downgrade_database(engine: Engine, revision: str) -> None:
+    """Downgrade the database to ``revision`` (an id, ``base`` or ``-N``); drops what it undoes."""
+    _migrate(engine, "downgrade", revision)
+
+
+def check_revision(revision: str) -> None:
+    """Raise a UsageError naming the shipped revisions when ``revision`` is not one of them."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    if revision in ("head", "heads", "base") or revision[:1] in "+-":
+        return  # relative steps are checked against the database by Alembic
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))  # type: ignore[arg-type]
+    try:
+        script.get_revision(revision)
+    except CommandError as exc:
+        known = ", ".join(r.revision for r in reversed(list(script.walk_revisions())))
+        raise UsageError(
+            f"unknown revision {revision!r}; the shipped revisions are {known} "
+            "(or head, base, -1)",
+            details={"revision": revision},
+        ) from exc
+
+
+def _migrate(engine: Engine, operation: str, revision: str) -> None:
     from alembic import command
+    from alembic.util import CommandError
     from sqlalchemy.exc import OperationalError
 
+    check_revision(revision)
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
             config.attributes["connection"] = connection  # type: ignore[attr-defined]
-            command.upgrade(config, revision)  # type: ignore[arg-type]
+            getattr(command, operation)(config, revision)
+    except CommandError as exc:  # a relative step past base, or a database ahead of this code
+        raise UsageError(f"cannot {operation} to {revision!r}: {exc}") from exc
     except OperationalError as exc:
         raise ServiceUnavailableError(
             "the database cannot be reached to apply migrations",

@@ -17,6 +17,7 @@ from accunode_cli.server.presenters import (
 )
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
+    LIST_ERROR_RESPONSES,
     CompanyCreate,
     CompanyDetailPublic,
     CompanyPublic,
@@ -29,7 +30,7 @@ from accunode_cli.storage import companies, predictions
 router = APIRouter(prefix="/companies", tags=["companies"], responses=ERROR_RESPONSES)
 
 
-@router.get("", response_model=PagePublic[CompanyPublic])
+@router.get("", response_model=PagePublic[CompanyPublic], responses=LIST_ERROR_RESPONSES)
 def list_companies(
     tenant: TenantDep,
     session: SessionDep,
@@ -41,7 +42,12 @@ def list_companies(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Any:
-    """List your organization's companies."""
+    """List your organization's companies, one page at a time.
+
+    `search` finds text in the symbol or name (any case); `sector` matches exactly. `sort` is
+    symbol, name, sector, market_cap or created_at, with a leading `-` for descending (default
+    symbol); `page` counts from 1 and `size` is 1 to 100 (default 20). Every role may list.
+    """
     result = companies.list_companies(
         session,
         organization_id=tenant.organization_id,

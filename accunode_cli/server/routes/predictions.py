@@ -31,6 +31,7 @@ from accunode_cli.server.presenters import (
 )
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
+    LIST_ERROR_RESPONSES,
     AnnualPredictionCreate,
     AnnualPredictionPublic,
     AnnualPredictionUpdate,
@@ -191,6 +192,7 @@ def _add_routes(
         return {"message": "prediction deleted"}
 
     label = kind.capitalize()
+    a_kind = f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"  # an annual, a quarterly
     path = f"/{kind}"
     router.add_api_route(
         path,
@@ -199,7 +201,7 @@ def _add_routes(
         status_code=status.HTTP_201_CREATED,
         response_model=public,
         name=f"create_{kind}_prediction",
-        summary=f"Score and store a {kind} prediction",
+        summary=f"Score and store {a_kind} prediction",
         description=f"{label} ratios in, probability of default out (analysts and above). "
         "The company is given by company_id, or by company_symbol (created on first use). "
         "A second prediction for the same company and period answers 409 with existing_id.",
@@ -211,7 +213,19 @@ def _add_routes(
         response_model=PagePublic[public],  # type: ignore[valid-type]
         name=f"list_{kind}_predictions",
         summary=f"List {kind} predictions",
-        description="Filter by company, symbol, year, quarter, risk level and creation time.",
+        description=f"One page of your organization's {kind} predictions, newest first. "
+        "Every filter is optional and they combine: `company_id`; `symbol` (the company's "
+        "ticker, any case); `reporting_year`; "
+        + (
+            "`reporting_quarter` (1-4 or Q1-Q4); "
+            if kind == "quarterly"
+            else "(`reporting_quarter` does not apply to annual predictions and is ignored); "
+        )
+        + "`risk_level` (LOW, MEDIUM, HIGH, CRITICAL); `created_from` and `created_to` (ISO "
+        "8601 times, both inclusive). `sort` is created_at, reporting_year, probability or "
+        "risk_level, with a leading `-` for descending (default `-created_at`); `page` counts "
+        "from 1 and `size` is 1 to 100 (default 20). Every role may list.",
+        responses=LIST_ERROR_RESPONSES,
     )
     router.add_api_route(
         path + "/{prediction_id}",
@@ -219,7 +233,7 @@ def _add_routes(
         methods=["GET"],
         response_model=public,
         name=f"get_{kind}_prediction",
-        summary=f"Read a {kind} prediction",
+        summary=f"Read {a_kind} prediction",
         description="Supports ETag / If-None-Match.",
     )
     router.add_api_route(
@@ -228,7 +242,7 @@ def _add_routes(
         methods=["PUT"],
         response_model=public,
         name=f"update_{kind}_prediction",
-        summary=f"Change ratios and rescore a {kind} prediction",
+        summary=f"Change ratios and rescore {a_kind} prediction",
         description="Rescores with the current model (analysts and above).",
     )
     router.add_api_route(
@@ -237,7 +251,7 @@ def _add_routes(
         methods=["DELETE"],
         response_model=Message,
         name=f"delete_{kind}_prediction",
-        summary=f"Delete a {kind} prediction",
+        summary=f"Delete {a_kind} prediction",
         description="Analysts and above.",
     )
 

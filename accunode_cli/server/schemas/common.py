@@ -13,6 +13,7 @@ __all__ = [
     "Ratio",
     "RatioIn",
     "ERROR_RESPONSES",
+    "LIST_ERROR_RESPONSES",
     "Message",
 ]
 
@@ -92,4 +93,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: _error("Too many requests; see the Retry-After header"),
     500: _error("Internal error; quote the X-Request-ID"),
     503: _error("A dependency (database, Redis, models) is unavailable"),
+}
+
+# What a list route adds to ERROR_RESPONSES: its own reasons for 400 and 422.
+LIST_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("Unknown sort field; details name the fields it accepts"),
+    422: _error(
+        "A query parameter is not valid (size above 100, page below 1, a malformed id or "
+        "date); details.fields names each one"
+    ),
 }
