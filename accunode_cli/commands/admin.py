@@ -86,7 +86,7 @@ def _show(document: dict[str, object], lines: list[str]) -> None:
         console.print_lines(lines)
 
 
-@user_app.command("list")
+@user_app.command("list", epilog="Example:\n\n  accunode admin user list --json")
 @console.reports_errors
 def list_users() -> None:
     """List every account: email, name, active, verified, created."""
@@ -110,7 +110,11 @@ def list_users() -> None:
     console.print_table(None, columns, [[row[c] for c in columns] for row in rows])
 
 
-@user_app.command("create")
+@user_app.command(
+    "create",
+    epilog="Examples:\n\n  accunode admin user create ann@example.com --full-name Ann\n\n"
+    "  echo 'a long passphrase' | accunode admin user create bo@example.com --password-stdin",
+)
 @console.reports_errors
 def create_user(
     email: Email,
@@ -144,7 +148,9 @@ def create_user(
     )
 
 
-@user_app.command("deactivate")
+@user_app.command(
+    "deactivate", epilog="Example:\n\n  accunode admin user deactivate ann@example.com"
+)
 @console.reports_errors
 def deactivate_user(email: Email) -> None:
     """Stop an account from logging in; its sessions end at once."""
@@ -154,7 +160,9 @@ def deactivate_user(email: Email) -> None:
     _show({"email": address, "active": False}, [f"deactivated {address}; its sessions ended"])
 
 
-@user_app.command("reset-password")
+@user_app.command(
+    "reset-password", epilog="Example:\n\n  accunode admin user reset-password ann@example.com"
+)
 @console.reports_errors
 def reset_password(email: Email, password_stdin: PasswordStdin = False) -> None:
     """Give an account a new password (and reactivate it); its sessions end at once."""
@@ -179,7 +187,7 @@ def reset_password(email: Email, password_stdin: PasswordStdin = False) -> None:
     )
 
 
-@org_app.command("list")
+@org_app.command("list", epilog="Example:\n\n  accunode admin org list --json")
 @console.reports_errors
 def list_organizations() -> None:
     """List every organization: name, personal or shared, members, owners."""

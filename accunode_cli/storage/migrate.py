@@ -54,8 +54,7 @@ def check_revision(revision: str) -> None:
     except CommandError as exc:
         known = ", ".join(r.revision for r in reversed(list(script.walk_revisions())))
         raise UsageError(
-            f"unknown revision {revision!r}; the shipped revisions are {known} "
-            "(or head, base, -1)",
+            f"unknown revision {revision!r}; the shipped revisions are {known} (or head, base, -1)",
             details={"revision": revision},
         ) from exc
 
