@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import inspect
 
 from accunode_cli.storage.db import make_engine
+from accunode_cli.storage.migrate import head_revision
 
 ACCUNODE = str(Path(sys.executable).parent / "accunode")
 
@@ -26,12 +27,12 @@ def test_db_upgrade_migrates_the_embedded_database(tmp_path: Path) -> None:
     result = _run("--json", "db", "upgrade", ACCUNODE_DATA_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["from_revision"] is None and report["revision"] == "0001"
+    assert report["from_revision"] is None and report["revision"] == head_revision()
     engine = make_engine(f"sqlite:///{tmp_path / 'accunode.db'}")
     assert "annual_predictions" in inspect(engine).get_table_names()
     engine.dispose()
     again = _run("--json", "db", "upgrade", ACCUNODE_DATA_DIR=str(tmp_path))
-    assert json.loads(again.stdout)["from_revision"] == "0001"
+    assert json.loads(again.stdout)["from_revision"] == head_revision()
 
 
 def test_production_refuses_to_start_and_names_what_is_missing(tmp_path: Path) -> None:
