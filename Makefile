@@ -17,7 +17,8 @@ help:
 	@echo "make bench  run every benchmark in bench/ (writes out/bench/results/;"
 	@echo "            BENCH_DIR=bench records into the committed bench/results/)"
 	@echo "make lint   ruff and mypy"
-	@echo "make models regenerate the training data and retrain the shipped models"
+	@echo "make models regenerate the training data, retrain the shipped models and refresh"
+	@echo "            the golden file and the docs that quote them (scripts/refresh_docs.py)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +61,7 @@ models: $(VENV)/.installed-dev
 	$(BIN)/accunode model generate --kind quarterly --firms 5000 --seed 7 --out out/training/quarterly.parquet
 	$(BIN)/accunode model train --kind quarterly --data out/training/quarterly.parquet --seed 7 \
 		--out accunode_cli/scoring/models/quarterly
+	$(BIN)/python scripts/refresh_docs.py  # golden file, README outputs, docs/models.md figures
 
 # Generated files only: the committed bench/results/*.json stay.
 clean:

@@ -23,6 +23,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -259,7 +260,8 @@ def main() -> None:
     )
     logs = ROOT / "results"
     logs.mkdir(exist_ok=True)
-    servers = [_start_server(env, logs / f"soak-server-{i}.log") for i in range(2)]
+    server_logs = Path(tempfile.mkdtemp(prefix="accunode-soak-"))  # kept for a look afterwards
+    servers = [_start_server(env, server_logs / f"server-{i}.log") for i in range(2)]
     bases = [base for _, base in servers]
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
+from typer.testing import CliRunner
 
+from accunode_cli.main import app
 from accunode_cli.storage.db import make_engine
 from accunode_cli.storage.migrate import head_revision
 
@@ -23,9 +25,15 @@ def _env(data: Path) -> dict[str, str]:
     return {**env, "ACCUNODE_DATA_DIR": str(data), "COLUMNS": "200"}
 
 
-def _db(data: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ACCUNODE, "db", *args], env=_env(data), capture_output=True,
-                          text=True, timeout=120, **kwargs)  # fmt: skip
+class _Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def _db(data: Path, *args: str) -> _Result:
+    """Run `accunode db ...` in process (stdin is no terminal), on the data folder ``data``."""
+    result = CliRunner().invoke(app, ["db", *args], env=_env(data))
+    return _Result(result.exit_code, result.stdout, result.stderr)
 
 
 def _tables(data: Path) -> set[str]:
@@ -85,7 +93,7 @@ def test_downgrade_one_step_by_default(tmp_path: Path) -> None:
 
 def test_downgrade_without_yes_and_without_a_terminal_refuses(tmp_path: Path) -> None:
     assert _db(tmp_path, "upgrade").returncode == 0
-    result = _db(tmp_path, "downgrade", "base", stdin=subprocess.DEVNULL)
+    result = _db(tmp_path, "downgrade", "base")
     assert result.returncode == 2
     assert "pass --yes" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "annual_predictions" in _tables(tmp_path)

@@ -24,7 +24,9 @@ GOLDEN = json.loads((Path(__file__).with_name("golden_sample_data.json")).read_t
 def test_sample_data_scores_are_pinned(kind: str) -> None:
     model = load_model(kind)
     expected = GOLDEN[kind]
-    assert model.version == expected["model_version"], "retrained: update the golden file"
+    assert model.version == expected["model_version"], (
+        "retrained: run python scripts/refresh_docs.py (make models runs it)"
+    )
     text = pcsv.ConvertOptions(column_types={name: pa.string() for name in model.ratio_names})
     table = pcsv.read_csv(ROOT / "sample_data" / f"{kind}_companies.csv", convert_options=text)
     assert table.column("company_symbol").to_pylist() == expected["company_symbol"]
