@@ -78,6 +78,7 @@ class Settings(BaseSettings):
 
     api_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    metrics: bool = False  # GET /metrics (Prometheus text format)
 
     @field_validator("database_url")
     @classmethod

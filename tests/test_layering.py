@@ -17,8 +17,8 @@ ALLOWED = {
     "scoring": {"errors"},
     "tabular": {"errors", "scoring"},
     "storage": {"errors", "config", "scoring"},
-    "jobs": {"errors", "config", "scoring", "storage", "tabular"},
-    "server": {"errors", "config", "scoring", "storage", "jobs", "tabular"},
+    "jobs": {"errors", "config", "scoring", "storage", "tabular", "metrics"},
+    "server": {"errors", "config", "scoring", "storage", "jobs", "tabular", "metrics"},
 }
 # pydantic_settings too: loading the settings at import time costs --help ~130 ms.
 HEAVY = ("lightgbm", "pandas", "pyarrow", "fastapi", "sqlalchemy", "pydantic_settings")

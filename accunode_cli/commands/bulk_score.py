@@ -19,9 +19,13 @@ EPILOG = """Examples:
 
   cat companies.csv | accunode bulk-score - --kind quarterly > scored.csv
 
+  accunode bulk-score s3://bucket/in.parquet -o s3://bucket/scored.parquet
+
 Inputs: CSV/TSV (any of , ; tab |; UTF-8 with or without BOM, UTF-16; .gz), Parquet, Excel
-.xlsx, JSON lines; '-' reads CSV from stdin. Exit codes: 0 done (some rows may be rejected,
-see the error column and the errors file), 1 no row could be scored, 2 unusable input."""
+.xlsx, JSON lines; '-' reads CSV from stdin; s3:// URLs with the standard AWS credentials
+and AWS_ENDPOINT_URL. Exit codes: 0 done (some rows may be rejected, see the error column and the
+errors file), 1 no row could be scored or S3 denied access, 2 unusable input (a missing
+file, bucket or key)."""
 
 
 @console.reports_errors
@@ -29,7 +33,8 @@ def bulk_score(
     input_path: Annotated[
         str,
         typer.Argument(
-            metavar="INPUT", help="The table to score: a file, or '-' for CSV on stdin."
+            metavar="INPUT",
+            help="The table to score: a file, s3://bucket/key, or '-' for CSV on stdin.",
         ),
     ],
     output: Annotated[

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import signal
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,13 +14,17 @@ from accunode_cli.errors import ConfigError, UsageError
 if TYPE_CHECKING:  # pydantic-settings loads only when a command runs, not for --help
     from accunode_cli.config import Settings
 
-__all__ = ["serve", "EPILOG", "check_port_free"]
+__all__ = ["serve", "EPILOG", "SHUTDOWN_SECONDS", "check_port_free"]
 
 EPILOG = (
     "Examples:\n\n  accunode serve\n\n  accunode serve --host 0.0.0.0 --port 8080 --workers 4\n\n"
     "Exit codes: 0 stopped cleanly, 1 failure at run time, 2 bad option or configuration, or "
     "the port is in use."
 )
+
+# On SIGTERM: stop accepting, let in-flight requests finish for up to this long, exit 0.
+# The ECS stopTimeout and compose stop_grace_period leave a margin above it.
+SHUTDOWN_SECONDS = 10
 
 
 def _load_settings() -> Settings:
@@ -34,6 +40,30 @@ def _load_settings() -> Settings:
             str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from exc
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    """Make SIGTERM a clean exit (0): uvicorn finishes in-flight requests, then re-raises it."""
+    raise SystemExit(0)
+
+
+def _share_metrics(settings: Settings, workers: int) -> None:
+    """Give several workers one metrics folder (prometheus-client's multiprocess mode)."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    if not settings.metrics or workers < 2:
+        return
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:  # values of an earlier run would be added to this one's
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return
+    directory = tempfile.mkdtemp(prefix="accunode-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # inherited by the worker processes
+    atexit.register(shutil.rmtree, directory, True)
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -117,8 +147,10 @@ def serve(
         "server_header": False,
         "access_log": False,  # our middleware logs each request with its id
         "log_config": None,
-        "timeout_graceful_shutdown": 10,
+        "timeout_graceful_shutdown": SHUTDOWN_SECONDS,
     }
+    _share_metrics(settings, workers)
+    signal.signal(signal.SIGTERM, _exit_cleanly)  # ECS and compose stop tasks with SIGTERM
     if workers > 1 or reload:
         target = "accunode_cli.server.app:app_from_environment"
         uvicorn.run(target, factory=True, workers=workers, reload=reload, **common)  # type: ignore[arg-type]

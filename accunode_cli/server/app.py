@@ -42,6 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await run_in_threadpool(build_state, settings)
         app.state.accunode = state
+        if settings.metrics:
+            from accunode_cli.metrics import instrument_engine
+
+            instrument_engine(state.engine)
         # What startup built (models, metadata, compiled routes) lives as long as the process:
         # moving it out of the collector's view keeps full collections short under load.
         gc.collect()
@@ -87,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         trusted_proxies=settings.trusted_proxies,
     )
+    if settings.metrics:  # outermost, so it counts every answer, 413s included
+        from accunode_cli.server.metrics import install_metrics
+
+        install_metrics(app)
     return app
 
 

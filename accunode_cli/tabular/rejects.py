@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from accunode_cli.tabular.columns import ColumnMatch
+from accunode_cli.tabular.locations import is_remote
 from accunode_cli.tabular.sinks import PendingFile
 
 __all__ = ["ErrorsWriter", "default_errors_path"]
@@ -18,6 +19,9 @@ def default_errors_path(output: str) -> str | None:
     """Return OUTPUT with ``.errors.csv`` in place of its extension (None for stdout)."""
     if output == "-":
         return None
+    if is_remote(output):  # a Path would fold the "//" of the URL
+        folder, _, name = output.rpartition("/")
+        return f"{folder}/{default_errors_path(name)}"
     path = Path(output)
     name = path.name
     for suffix in (".csv.gz", ".csv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json"):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from accunode_cli.errors import AccuNodeError, UsageError
+from accunode_cli.tabular.locations import is_remote, reserve_remote_output
 
 __all__ = ["PendingFile", "TableSink", "dictionary_columns", "reserve_output"]
 
@@ -53,6 +54,8 @@ class PendingFile:
 
 def reserve_output(path: str) -> PendingFile | None:
     """Check that OUTPUT can be written and reserve it; None means stdout."""
+    if is_remote(path):  # an s3:// URL: staged locally, uploaded on commit
+        return reserve_remote_output(path)  # type: ignore[return-value]
     return None if path == "-" else PendingFile(Path(path))
 
 

@@ -20,6 +20,7 @@ from accunode_cli.errors import ColumnError, UnreadableFileError, UsageError
 from accunode_cli.tabular import jsonlines
 from accunode_cli.tabular.columns import check_names
 from accunode_cli.tabular.formats import CsvDialect, read_header, sniff_csv_dialect, sniff_format
+from accunode_cli.tabular.locations import is_remote, open_remote_source
 
 __all__ = ["TableSource", "drop_blank_rows", "open_source", "HEAD_BYTES"]
 
@@ -124,6 +125,8 @@ def open_source(path: str, *, batch_size: int, sheet: str | None = None) -> Tabl
     """Open INPUT (a path, or ``-`` for CSV on stdin) and read its column names."""
     if path == "-":
         return _open_stdin(batch_size=batch_size)
+    if is_remote(path):
+        return open_remote_source(path, batch_size=batch_size, sheet=sheet)
     file = Path(path)
     if not file.exists():
         raise UnreadableFileError(f"no such file: {path}")
