@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     jwt_issuer: str = "accunode"
     jwt_audience: str = "accunode-api"
-    access_token_minutes: int = 15
+    access_token_minutes: float = 15  # fractions for tests of expiry (0.05 = 3 s)
     refresh_token_days: int = 30
     bcrypt_rounds: int = 12
     require_email_verification: bool = False
@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "accunode@localhost"
 
+    blob_url: str | None = None  # a folder, or s3://bucket/prefix (default: data_dir/blobs)
+    max_active_jobs: int = 5  # queued or running bulk-upload jobs per organization
+    job_stale_seconds: int = 600  # a job with no progress for this long is handed out again
+
     api_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     metrics: bool = False  # GET /metrics (Prometheus text format)
@@ -90,7 +94,7 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
-    @field_validator("redis_url", "jwt_secret")
+    @field_validator("redis_url", "jwt_secret", "blob_url")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
@@ -113,6 +117,11 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("production settings are unsafe: " + "; ".join(problems))
         return self
+
+    @property
+    def effective_blob_url(self) -> str:
+        """Return the blob store URL, defaulting to a folder in the data directory."""
+        return self.blob_url or str(self.data_dir / "blobs")
 
     @property
     def effective_database_url(self) -> str:

@@ -184,7 +184,7 @@ class RowProgress:
 
 
 @contextmanager
-def progress(*, label: str) -> Iterator[RowProgress]:
+def progress(*, label: str, unit: str = "rows") -> Iterator[RowProgress]:
     """Yield a RowProgress drawing a bar on stderr when it is a terminal (silent otherwise)."""
     if state.json_mode or not sys.stderr.isatty():
         yield RowProgress()
@@ -202,7 +202,7 @@ def progress(*, label: str) -> Iterator[RowProgress]:
     class RowsColumn(ProgressColumn):
         def render(self, task: Task) -> Text:
             speed = f"{task.speed:,.0f}" if task.speed else "-"
-            return Text(f"{int(task.completed):,} rows  {speed} rows/s")
+            return Text(f"{int(task.completed):,} {unit}  {speed} {unit}/s")
 
     columns = [
         TextColumn("[progress.description]{task.description}"),

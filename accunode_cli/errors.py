@@ -14,6 +14,7 @@ Third-party exceptions are translated into these once, at the boundary, with ``r
     ├── ModelError                     model_error          exit 1  HTTP 500
     │   └── ArtifactIntegrityError     artifact_integrity   exit 1  HTTP 500
     ├── AuthError                      unauthorized         exit 1  HTTP 401
+    │   └── LoginRequiredError         login_required       exit 4  HTTP 401
     ├── PermissionDeniedError          forbidden            exit 1  HTTP 403
     ├── NotFoundError                  not_found            exit 1  HTTP 404
     ├── ConflictError                  conflict             exit 1  HTTP 409
@@ -37,6 +38,7 @@ __all__ = [
     "ModelError",
     "ArtifactIntegrityError",
     "AuthError",
+    "LoginRequiredError",
     "PermissionDeniedError",
     "NotFoundError",
     "ConflictError",
@@ -122,6 +124,13 @@ class AuthError(AccuNodeError):
 
     code = "unauthorized"
     http_status = 401
+
+
+class LoginRequiredError(AuthError):
+    """A remote command needs a login: none saved, or the credential is expired or revoked."""
+
+    code = "login_required"
+    exit_code = 4
 
 
 class PermissionDeniedError(AccuNodeError):

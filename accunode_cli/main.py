@@ -12,7 +12,23 @@ from typing import Annotated, Any
 import typer
 
 from accunode_cli import __version__, console
-from accunode_cli.commands import admin, bulk_score, db, model, predict, serve
+from accunode_cli.commands import (
+    admin,
+    api_key,
+    bulk_score,
+    company,
+    db,
+    job,
+    login,
+    logout,
+    model,
+    org,
+    predict,
+    prediction,
+    serve,
+    whoami,
+    worker,
+)
 from accunode_cli.commands.options import JsonOption
 from accunode_cli.commands.plain_help import PlainHelpGroup
 
@@ -50,7 +66,8 @@ app = AccuNodeApp(
     "Examples:\n\n"
     "  accunode predict annual --net-income-margin 8.5 --total-debt-to-ebitda 2.1 ...\n\n"
     "  accunode bulk-score companies.csv -o scored.csv\n\n"
-    "Exit codes: 0 success, 1 failure at run time, 2 bad usage or unusable input.",
+    "Exit codes: 0 success, 1 failure at run time, 2 bad usage or unusable input, "
+    "4 authentication needed (remote commands).",
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
@@ -82,6 +99,17 @@ def root(
 app.add_typer(predict.app, name="predict")
 app.command("bulk-score", epilog=bulk_score.EPILOG)(bulk_score.bulk_score)
 app.command("serve", epilog=serve.EPILOG)(serve.serve)
+app.command("worker", epilog=worker.EPILOG)(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(model.app, name="model")
 app.add_typer(admin.app, name="admin")
+app.command("login", epilog=login.EPILOG)(login.login)
+app.command(
+    "logout", epilog="Example:\n\n  accunode logout --api-url https://accunode.example.com"
+)(logout.logout)
+app.command("whoami", epilog="Example:\n\n  accunode whoami --json")(whoami.whoami)
+app.add_typer(org.app, name="org")
+app.add_typer(company.app, name="company")
+app.add_typer(prediction.app, name="prediction")
+app.add_typer(api_key.app, name="api-key")
+app.add_typer(job.app, name="job")

@@ -17,8 +17,10 @@ ALLOWED = {
     "scoring": {"errors"},
     "tabular": {"errors", "scoring"},
     "storage": {"errors", "config", "scoring"},
-    "jobs": {"errors", "config", "scoring", "storage", "tabular", "metrics"},
-    "server": {"errors", "config", "scoring", "storage", "jobs", "tabular", "metrics"},
+    "services": {"errors", "config", "scoring", "storage"},
+    "jobs": {"errors", "config", "scoring", "storage", "services", "tabular", "metrics"},
+    "server": {"errors", "config", "scoring", "storage", "services", "jobs", "tabular", "metrics"},
+    "client": {"errors", "config"},
 }
 # pydantic_settings too: loading the settings at import time costs --help ~130 ms.
 HEAVY = ("lightgbm", "pandas", "pyarrow", "fastapi", "sqlalchemy", "pydantic_settings")

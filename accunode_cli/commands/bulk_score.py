@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from accunode_cli import console
-from accunode_cli.commands.options import JsonOption, KindChoice, ModelDirOption, apply_json
+from accunode_cli.commands.options import (
+    ApiUrlOption,
+    JsonOption,
+    KindChoice,
+    ModelDirOption,
+    OrgOption,
+    apply_json,
+)
 
 __all__ = ["bulk_score", "EPILOG"]
+
+
+class OnConflict(StrEnum):
+    """What a remote job does with a company-period that is already stored."""
+
+    SKIP = "skip"
+    REPLACE = "replace"
+
 
 EPILOG = """Examples:
 
@@ -20,6 +36,7 @@ EPILOG = """Examples:
   cat companies.csv | accunode bulk-score - --kind quarterly > scored.csv
 
   accunode bulk-score s3://bucket/in.parquet -o s3://bucket/scored.parquet
+  accunode bulk-score companies.csv --remote -o scored.csv   (stored on the server)
 
 Inputs: CSV/TSV (any of , ; tab |; UTF-8 with or without BOM, UTF-16; .gz), Parquet, Excel
 .xlsx, JSON lines; '-' reads CSV from stdin; s3:// URLs with the standard AWS credentials
@@ -74,6 +91,31 @@ def bulk_score(
         str | None, typer.Option(help="Excel sheet to read (default: the first).")
     ] = None,
     model_dir: ModelDirOption = None,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote", help="Upload to the server as a job, store the predictions there."
+        ),
+    ] = False,
+    on_conflict: Annotated[
+        OnConflict, typer.Option(help="With --remote: a company-period already stored.")
+    ] = OnConflict.SKIP,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="With --remote: print the job id and return.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(help="With --remote: longest wait for the job, seconds.", min=1)
+    ] = 3600,
+    reporting_year: Annotated[
+        int | None,
+        typer.Option(help="With --remote: the year of every row, when there is no such column."),
+    ] = None,
+    reporting_quarter: Annotated[
+        str | None,
+        typer.Option(help="With --remote: the quarter of every row (Q1-Q4), likewise."),
+    ] = None,
+    api_url: ApiUrlOption = None,
+    org: OrgOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Score every row of a table of companies and write it back with PDs."""
@@ -82,6 +124,24 @@ def bulk_score(
     from accunode_cli.tabular import BulkRequest, score_file
 
     apply_json(json_output)
+    if remote:
+        from accunode_cli.commands.bulk_remote import score_remote
+
+        if output == "-" and not no_wait:
+            raise UsageError("--remote downloads the results to a file: give -o OUT.csv")
+        score_remote(
+            input_path,
+            output,
+            kind=kind.value if kind else None,
+            on_conflict=on_conflict.value,
+            sheet=sheet,
+            period=(reporting_year, reporting_quarter),
+            wait=not no_wait,
+            timeout=timeout,
+            api_url=api_url,
+            org=org,
+        )
+        return
     if console.state.json_mode and output == "-":
         raise UsageError("--json prints the summary on stdout; write the scores with -o FILE")
     request = BulkRequest(

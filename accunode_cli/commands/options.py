@@ -10,7 +10,14 @@ import typer
 
 from accunode_cli import console
 
-__all__ = ["JsonOption", "ModelDirOption", "KindChoice", "apply_json"]
+__all__ = [
+    "JsonOption",
+    "ModelDirOption",
+    "KindChoice",
+    "apply_json",
+    "ApiUrlOption",
+    "OrgOption",
+]
 
 
 class KindChoice(StrEnum):
@@ -35,6 +42,27 @@ ModelDirOption = Annotated[
         "--model-dir",
         help="Score with the model in this folder instead of the shipped one.",
         envvar="ACCUNODE_MODEL_DIR",
+        show_default=False,
+    ),
+]
+
+
+ApiUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url",
+        help="AccuNode server (default: the saved login's, else http://127.0.0.1:8000).",
+        envvar="ACCUNODE_API_URL",
+        show_default=False,
+    ),
+]
+
+OrgOption = Annotated[
+    str | None,
+    typer.Option(
+        "--org",
+        help="Organization (id or name) for this command; default: the saved one.",
+        envvar="ACCUNODE_ORG",
         show_default=False,
     ),
 ]

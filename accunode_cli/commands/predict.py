@@ -7,7 +7,13 @@ from typing import Annotated, Any
 import typer
 
 from accunode_cli import console
-from accunode_cli.commands.options import JsonOption, ModelDirOption, apply_json
+from accunode_cli.commands.options import (
+    ApiUrlOption,
+    JsonOption,
+    ModelDirOption,
+    OrgOption,
+    apply_json,
+)
 
 __all__ = ["app"]
 
@@ -39,6 +45,16 @@ Year = Annotated[int | None, typer.Option(help="Reporting year, echoed in the ou
 Quarter = Annotated[
     str | None, typer.Option(help="Reporting quarter (1-4 or Q1-Q4), echoed in the output.")
 ]
+Remote = Annotated[
+    bool,
+    typer.Option(
+        "--remote",
+        help="Score and store on the server (needs --company-symbol and --reporting-year).",
+    ),
+]
+CompanyName = Annotated[
+    str | None, typer.Option(help="Company name, with --remote when the company is new.")
+]
 
 
 def _quarter(value: str | None) -> str | None:
@@ -50,6 +66,13 @@ def _quarter(value: str | None) -> str | None:
 def _score(kind: str, ratios: dict[str, str | None], company: dict[str, Any], **kw: Any) -> None:
     from accunode_cli.commands import render_predict
     from accunode_cli.scoring import load_model
+
+    if kw["remote"]:
+        from accunode_cli.commands.predict_remote import score_remote
+
+        company = {**company, "company_name": kw["company_name"]}
+        score_remote(kind, ratios, company, api_url=kw["api_url"], org=kw["org"])
+        return
 
     model = load_model(kind, kw["model_dir"])
     score = model.score_one(ratios)
@@ -79,6 +102,10 @@ def annual(
     reporting_year: Year = None,
     reporting_quarter: Quarter = None,
     model_dir: ModelDirOption = None,
+    remote: Remote = False,
+    company_name: CompanyName = None,
+    api_url: ApiUrlOption = None,
+    org: OrgOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Score one company with the annual model (five ratios)."""
@@ -95,7 +122,13 @@ def annual(
         "reporting_year": reporting_year,
         "reporting_quarter": _quarter(reporting_quarter),
     }
-    _score("annual", ratios, company, model_dir=model_dir)
+    remote_options = {
+        "remote": remote,
+        "company_name": company_name,
+        "api_url": api_url,
+        "org": org,
+    }
+    _score("annual", ratios, company, model_dir=model_dir, **remote_options)
 
 
 @app.command(epilog=_QUARTERLY_EPILOG)
@@ -109,6 +142,10 @@ def quarterly(
     reporting_year: Year = None,
     reporting_quarter: Quarter = None,
     model_dir: ModelDirOption = None,
+    remote: Remote = False,
+    company_name: CompanyName = None,
+    api_url: ApiUrlOption = None,
+    org: OrgOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Score one company with the quarterly model (four ratios)."""
@@ -124,4 +161,10 @@ def quarterly(
         "reporting_year": reporting_year,
         "reporting_quarter": _quarter(reporting_quarter),
     }
-    _score("quarterly", ratios, company, model_dir=model_dir)
+    remote_options = {
+        "remote": remote,
+        "company_name": company_name,
+        "api_url": api_url,
+        "org": org,
+    }
+    _score("quarterly", ratios, company, model_dir=model_dir, **remote_options)

@@ -19,13 +19,19 @@ def _effect(contribution: float) -> str:
 
 
 def show(
-    kind: str, model: Any, ratios: dict[str, str | None], score: Any, company: dict[str, Any]
+    kind: str,
+    model: Any,
+    ratios: dict[str, str | None],
+    score: Any,
+    company: dict[str, Any],
+    prediction_id: str | None = None,
 ) -> None:
-    """Print the score; a value that is no number is bad input (exit 2)."""
+    """Print the score (and the stored prediction's id); a value that is no number exits 2."""
     if score.error is not None:
         raise InputError(score.error, details={"inputs": ratios})
     if console.state.json_mode:
         document = {
+            **({"id": prediction_id} if prediction_id else {}),
             "kind": kind,
             **{key: value for key, value in company.items() if value is not None},
             **score.to_dict(),
@@ -62,6 +68,8 @@ def show(
         rows,
         right_align=(1, 3),
     )
+    if prediction_id:
+        console.print_lines([f"Stored as prediction {prediction_id}"])
     missing = [name for name, flag in score.flags.items() if flag == "missing"]
     if missing:
         console.warn("missing (scored as missing, not as zero): " + ", ".join(missing))

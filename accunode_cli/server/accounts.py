@@ -196,7 +196,7 @@ def _revoke(state: AppState, session: Session, keys: dict[str, int]) -> None:
 
 
 def _revoke_session(state: AppState, session: Session, family_id: uuid.UUID) -> None:
-    _revoke(state, session, {f"sid:{family_id}": state.settings.access_token_minutes * 60})
+    _revoke(state, session, {f"sid:{family_id}": int(state.settings.access_token_minutes * 60) + 1})
 
 
 def replay_revocations(state: AppState) -> int:
@@ -240,7 +240,7 @@ def logout(state: AppState, session: Session, *, principal: Principal, refresh_t
     revoked = {f"jti:{claims.jti}": max(1, claims.expires_at - int(time.time()))}
     family = tokens.revoke_refresh_token(session, token=refresh_token, user_id=principal.user.id)
     if family is not None:
-        revoked[f"sid:{family}"] = state.settings.access_token_minutes * 60
+        revoked[f"sid:{family}"] = int(state.settings.access_token_minutes * 60) + 1
     _revoke(state, session, revoked)
 
 

@@ -16,7 +16,16 @@ from accunode_cli.server.docs import install_docs
 from accunode_cli.server.errors import install_error_handlers
 from accunode_cli.server.logs import configure_logging
 from accunode_cli.server.middleware import RequestContextMiddleware
-from accunode_cli.server.routes import auth, companies, health, organizations, predictions, users
+from accunode_cli.server.routes import (
+    api_keys,
+    auth,
+    companies,
+    health,
+    organizations,
+    predictions,
+    users,
+)
+from accunode_cli.server.routes import jobs as job_routes
 from accunode_cli.server.state import build_state
 
 __all__ = ["create_app", "app_from_environment", "API_PREFIX"]
@@ -41,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await run_in_threadpool(build_state, settings)
+        await run_in_threadpool(state.start_jobs)
         app.state.accunode = state
         if settings.metrics:
             from accunode_cli.metrics import instrument_engine
@@ -69,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Authenticated routes count the client and the user in get_claims; the others here.
     for module in (auth, users, organizations, companies, predictions):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(job_routes.router, prefix=API_PREFIX)
+    app.include_router(api_keys.router, prefix=API_PREFIX)
+    app.include_router(api_keys.current_router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(
@@ -89,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
         trusted_proxies=settings.trusted_proxies,
     )
     if settings.metrics:  # outermost, so it counts every answer, 413s included

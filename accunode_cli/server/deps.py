@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from accunode_cli.errors import AuthError, NotFoundError, PermissionDeniedError, RateLimitedError
 from accunode_cli.server.security import AccessClaims, client_ip, decode_access_token
 from accunode_cli.server.state import AppState
+from accunode_cli.storage.api_keys import looks_like_api_key
 from accunode_cli.storage.db import epoch_us
 from accunode_cli.storage.kv import HitResult
 from accunode_cli.storage.models import User
@@ -39,6 +40,8 @@ __all__ = [
     "WriterDep",
     "limit_client",
     "request_client_ip",
+    "count_hits",
+    "check_limits",
 ]
 
 T = TypeVar("T")
@@ -90,6 +93,10 @@ def _check_limits(state: AppState, counts: list[tuple[int, int]]) -> None:
             raise RateLimitedError(
                 "too many requests; slow down", details={"retry_after": reset, "limit": limit}
             )
+
+
+count_hits = _hit  # the API-key branch (server/api_key_auth.py) counts the same way
+check_limits = _check_limits
 
 
 async def limit_client(state: StateDep, ip: Annotated[str, Depends(request_client_ip)]) -> None:
@@ -154,6 +161,10 @@ async def get_claims(
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> AccessClaims:
     """Return the verified claims of the bearer token (rate-limited, not revoked)."""
+    if token and looks_like_api_key(token):  # API keys act only through get_tenant
+        from accunode_cli.server.api_key_auth import API_KEY_REFUSED
+
+        raise PermissionDeniedError(API_KEY_REFUSED)
     claims, _ = await _authenticate(state, ip, token)
     return claims
 
@@ -194,6 +205,7 @@ class Tenant:
     organization_id: uuid.UUID
     user_id: uuid.UUID
     role: str
+    api_key_id: uuid.UUID | None = None  # set when an API key, not a login, authenticated
 
 
 async def get_tenant(
@@ -212,7 +224,12 @@ async def get_tenant(
 
     An organization the caller is not a member of answers 404. The membership read runs
     alongside the Redis checks, and concurrent requests share it (``state.access``).
+    An ``acn_`` bearer is an API key: its own branch (server/api_key_auth.py) answers.
     """
+    if token and looks_like_api_key(token):
+        from accunode_cli.server.api_key_auth import api_key_tenant
+
+        return await api_key_tenant(state, ip, token, organization_id)
 
     def read_access(claims: AccessClaims) -> asyncio.Future[Access | None]:
         return state.access.enqueue((claims.user_id, organization_id))

@@ -56,9 +56,18 @@ def _envelope(status: int, code: str, message: str, request_id: str) -> list[Mes
 class RequestContextMiddleware:
     """Tag each request with an id, limit its body, add security headers and log it once."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, trusted_proxies: list[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        trusted_proxies: list[str],
+        max_upload_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # File uploads (paths ending in /bulk-upload) may be larger; they stream to disk.
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
         self.trusted_proxies = trusted_proxies
 
     def _is_https(self, scope: Scope, peer: str | None) -> bool:
@@ -83,10 +92,12 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = {"code": 500, "sent": False}
         try:
+            limit = self._limit(scope)
             declared = _header(scope, b"content-length")
-            if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            if declared and declared.isdigit() and int(declared) > limit:
                 status["code"] = 413
-                for message in _envelope(413, "payload_too_large", self._too_large(), request_id):
+                refusal = _envelope(413, "payload_too_large", self._too_large(limit), request_id)
+                for message in refusal:
                     await send(message)
                 return
             await self._run(scope, receive, send, extra_headers, status)
@@ -109,13 +120,18 @@ class RequestContextMiddleware:
             },
         )
 
-    def _too_large(self) -> str:
-        return f"the request body is larger than {self.max_body_bytes} bytes"
+    def _limit(self, scope: Scope) -> int:
+        path = str(scope.get("path", ""))
+        return self.max_upload_bytes if path.endswith("/bulk-upload") else self.max_body_bytes
+
+    def _too_large(self, limit: int) -> str:
+        return f"the request body is larger than {limit} bytes"
 
     async def _run(
         self, scope: Scope, receive: Receive, send: Send, extra: list[Any], status: dict[str, Any]
     ) -> None:
         received = 0
+        limit = self._limit(scope)
         is_json = "json" in (_header(scope, b"content-type") or "")
         tail = b""
         raise_nul = b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
@@ -126,9 +142,9 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 body = message.get("body", b"")
                 received += len(body)
-                if received > self.max_body_bytes:
+                if received > limit:
                     # an HTTPException passes FastAPI's body parsing untouched (others become 400)
-                    raise HTTPException(413, self._too_large())
+                    raise HTTPException(413, self._too_large(limit))
                 if is_json and _NUL_ESCAPE.search(tail + body):
                     raise HTTPException(422, _NUL_MESSAGE)
                 tail = (tail + body)[-32:]

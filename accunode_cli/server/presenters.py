@@ -70,9 +70,11 @@ def prediction_fields(row: Any, kind: str) -> dict[str, Any]:
     names += tuple(ratio_names(kind))
     if isinstance(row, Mapping):
         body = {name: row[name] for name in names}
+        body["job_id"], body["row_number"] = row.get("job_id"), row.get("row_number")
         body["company_symbol"], body["company_name"] = row["company_symbol"], row["company_name"]
     else:
         body = {name: getattr(row, name) for name in names}
+        body["job_id"], body["row_number"] = row.job_id, row.row_number
         body["company_symbol"], body["company_name"] = row.company.symbol, row.company.name
     return body
 

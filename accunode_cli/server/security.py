@@ -63,7 +63,7 @@ def create_access_token(
     secret: str,
     issuer: str,
     audience: str,
-    minutes: int,
+    minutes: float,
 ) -> tuple[str, int]:
     """Return a signed access token and its lifetime in seconds."""
     now_us = time.time_ns() // 1000
@@ -79,7 +79,7 @@ def create_access_token(
         "aud": audience,
         "typ": "access",
     }
-    return jwt.encode(claims, secret, algorithm=_ALGORITHM), minutes * 60
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM), int(minutes * 60)
 
 
 def decode_access_token(token: str, *, secret: str, issuer: str, audience: str) -> AccessClaims:

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from accunode_cli.config import Settings
 from accunode_cli.errors import AccuNodeError, ModelError
 from accunode_cli.server.batching import Coalescer
+from accunode_cli.services.predictions import PredictionRequest
 from accunode_cli.storage.kv import HitRequest, HitResult, KeyValueStore, RedisStore
 from accunode_cli.storage.organizations import Access
-from accunode_cli.storage.predictions import PredictionRequest
 
 __all__ = ["AppState", "build_state", "in_transactions"]
 
@@ -39,6 +39,9 @@ class AppState:
     jwt_secret: str
     dummy_password_hash: str
     model_errors: dict[str, str] = field(default_factory=dict)
+    # Bulk-upload jobs: what the runners share, and where chunks run (see start_jobs).
+    job_context: Any = None
+    executor: Any = None
     # Coalescers: concurrent requests share one round trip (see server/batching.py).
     access: Coalescer[tuple[Any, Any], Access | None] = field(init=False)
     hits: Coalescer[HitRequest, HitResult] | None = field(init=False)
@@ -63,7 +66,7 @@ class AppState:
             self.store.on_recover = partial(replay_revocations, self)
 
     def _writer(self, kind: str, model: Any) -> Coalescer[PredictionRequest, dict[str, Any]]:
-        from accunode_cli.storage import predictions
+        from accunode_cli.services import predictions
 
         def write(
             session: Session, items: list[PredictionRequest]
@@ -72,8 +75,32 @@ class AppState:
 
         return Coalescer(partial(in_transactions, self.sessions, write))
 
+    def start_jobs(self) -> None:
+        """Open the blob store and start the job executor: dramatiq with Redis, else a thread."""
+        from accunode_cli.jobs.context import JobContext
+        from accunode_cli.storage.blobs import open_blob_store
+
+        self.job_context = JobContext(
+            settings=self.settings,
+            sessions=self.sessions,
+            blobs=open_blob_store(self.settings.effective_blob_url),
+            models=self.models,
+        )
+        if self.settings.redis_url:
+            from accunode_cli.jobs.queue import DramatiqExecutor
+
+            self.executor = DramatiqExecutor(self.settings)
+        else:
+            from accunode_cli.jobs.executors import ThreadExecutor
+
+            executor = ThreadExecutor(self.job_context)
+            executor.start()
+            self.executor = executor
+
     def close(self) -> None:
         """Release connections."""
+        if self.executor is not None:
+            self.executor.close()  # the current chunk finishes; the rest resumes on restart
         self.store.close()
         self.engine.dispose()
 

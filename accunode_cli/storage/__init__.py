@@ -6,6 +6,7 @@ repository function takes ``(session, *, organization_id, ...)``, may flush and 
 """
 
 __all__ = [
+    "api_keys",
     "common",
     "companies",
     "db",

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -33,6 +34,11 @@ __all__ = [
     "QuarterlyPrediction",
     "RefreshToken",
     "RevokedToken",
+    "Job",
+    "JobChunk",
+    "JOB_STATUSES",
+    "ACTIVE_JOB_STATUSES",
+    "ApiKey",
 ]
 
 ROLES = ("viewer", "analyst", "admin", "owner")  # in rising order of power
@@ -149,6 +155,11 @@ class _PredictionColumns(_Audited):
     flags: Mapped[dict[str, Any]] = mapped_column(JSONType)
     model_version: Mapped[str] = mapped_column(String(100))
     created_by: Mapped[uuid.UUID | None] = _created_by()
+    # Set when a bulk-upload job stored the row: its job and 1-based input row number.
+    job_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True
+    )
+    row_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     @declared_attr
     def company(cls) -> Mapped[Company]:
@@ -162,6 +173,7 @@ class AnnualPrediction(_PredictionColumns, Base):
     __tablename__ = "annual_predictions"
     __table_args__ = (
         UniqueConstraint("company_id", "reporting_year", name="uq_annual_company_year"),
+        UniqueConstraint("job_id", "row_number", name="uq_annual_job_row"),
         Index("ix_annual_org_created", "organization_id", "created_at"),
     )
 
@@ -180,6 +192,7 @@ class QuarterlyPrediction(_PredictionColumns, Base):
         UniqueConstraint(
             "company_id", "reporting_year", "reporting_quarter", name="uq_quarterly_company_period"
         ),
+        UniqueConstraint("job_id", "row_number", name="uq_quarterly_job_row"),
         CheckConstraint("reporting_quarter IN ('Q1', 'Q2', 'Q3', 'Q4')", name="quarter"),
         Index("ix_quarterly_org_created", "organization_id", "created_at"),
     )
@@ -219,3 +232,91 @@ class RevokedToken(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+ACTIVE_JOB_STATUSES = ("queued", "running")
+
+
+class Job(_Audited, Base):
+    """A bulk upload: its file in the blob store, its progress and its outcome."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name="status"
+        ),
+        CheckConstraint("kind IN ('annual', 'quarterly')", name="kind"),
+        CheckConstraint("on_conflict IN ('skip', 'replace')", name="on_conflict"),
+        Index("ix_jobs_org_created", "organization_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[uuid.UUID | None] = _created_by()
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    on_conflict: Mapped[str] = mapped_column(String(8), default="skip")
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    sheet: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The period of every row when the file has no such column (given with the upload).
+    reporting_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reporting_quarter: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    blob_key: Mapped[str] = mapped_column(String(500))
+    decimal_comma: Mapped[bool] = mapped_column(Boolean, default=False)
+    rows_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_processed: Mapped[int] = mapped_column(Integer, default=0)
+    rows_stored: Mapped[int] = mapped_column(Integer, default=0)
+    rows_replaced: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_conflicting: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class JobChunk(Base):
+    """One slice of a job's rows; ``done`` commits together with the slice's predictions."""
+
+    __tablename__ = "job_chunks"
+    __table_args__ = (UniqueConstraint("job_id", "number", name="uq_job_chunks_job_number"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    job_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("jobs.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    first_row: Mapped[int] = mapped_column(Integer)  # 1-based input row number
+    rows: Mapped[int] = mapped_column(Integer)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ApiKey(Base):
+    """An organization's API key for scripts; only the sha256 of the secret is stored.
+
+    Revoked keys are kept (``revoked_at``) so the audit trail of who made and used them stays.
+    """
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint(_ROLE_CHECK, name="role"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

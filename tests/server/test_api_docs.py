@@ -27,6 +27,12 @@ EXPECTED = {
     ("put", "/predictions/quarterly/{prediction_id}"),
     ("delete", "/predictions/quarterly/{prediction_id}"),
     ("get", "/health"), ("get", "/health/ready"),
+    ("post", "/predictions/bulk-upload"), ("get", "/predictions/jobs"),
+    ("get", "/predictions/jobs/{job_id}"), ("get", "/predictions/jobs/{job_id}/results"),
+    ("get", "/predictions/jobs/{job_id}/errors"), ("post", "/predictions/jobs/{job_id}/cancel"),
+    ("delete", "/predictions/jobs/{job_id}"),
+    ("post", "/api-keys"), ("get", "/api-keys"), ("get", "/api-key"),
+    ("delete", "/api-keys/{key_id}"),
 }  # fmt: skip
 
 

@@ -11,10 +11,10 @@ from test_storage_repositories import make_user
 
 from accunode_cli.errors import ConflictError, InputError, NotFoundError
 from accunode_cli.scoring import load_model
-from accunode_cli.storage import companies, organizations, predictions
+from accunode_cli.services.predictions import PredictionRequest, record_predictions
+from accunode_cli.storage import companies, organizations
 from accunode_cli.storage.companies import CompanyRef
 from accunode_cli.storage.models import AnnualPrediction, Company, QuarterlyPrediction
-from accunode_cli.storage.predictions import PredictionRequest
 
 RATIOS = {
     "long_term_debt_to_total_capital": 35.0,
@@ -37,7 +37,7 @@ def test_a_batch_of_annual_predictions_gives_each_request_its_own_outcome(
     theirs = companies.create_company(session, organization_id=other_org, symbol="T", name="T")
     ours = companies.create_company(session, organization_id=org, symbol="OURS", name="Ours")
     model = load_model("annual")
-    stored = predictions.record_predictions(
+    stored = record_predictions(
         session,
         kind="annual",
         model=model,
@@ -68,7 +68,7 @@ def test_a_batch_of_annual_predictions_gives_each_request_its_own_outcome(
         # 8: a missing-value marker is stored as NULL
         by_symbol("new4", 2024, net_income_margin="n/a"),  # type: ignore[arg-type]
     ]
-    results = predictions.record_predictions(session, kind="annual", model=model, requests=requests)
+    results = record_predictions(session, kind="annual", model=model, requests=requests)
     session.commit()
 
     first, second, real, duplicate, again, foreign, missing, empty, marker = results
@@ -126,7 +126,7 @@ def test_a_batch_of_quarterly_predictions_normalises_quarters_and_needs_one(
         PredictionRequest(CompanyRef(org, symbol="Q"), 2024, ratios, reporting_quarter=quarter)
         for quarter in ("q1", 2, "Q2", None, "Q5")
     ]
-    q1, q2, same_q2, no_quarter, bad_quarter = predictions.record_predictions(
+    q1, q2, same_q2, no_quarter, bad_quarter = record_predictions(
         session, kind="quarterly", model=load_model("quarterly"), requests=requests
     )
     session.commit()

@@ -43,6 +43,7 @@ from accunode_cli.server.schemas import (
     RiskLevel,
 )
 from accunode_cli.server.state import AppState
+from accunode_cli.services import predictions as scored
 from accunode_cli.storage import companies, predictions
 
 router = APIRouter(prefix="/predictions", tags=["predictions"], responses=ERROR_RESPONSES)
@@ -86,7 +87,7 @@ def _add_routes(
         writer = state.writers.get(kind)
         if writer is None:
             raise ServiceUnavailableError(f"the {kind} model is not loaded")
-        request = predictions.PredictionRequest(
+        request = scored.PredictionRequest(
             company=companies.CompanyRef(
                 organization_id=org,
                 company_id=data["company_id"],
@@ -113,6 +114,9 @@ def _add_routes(
         risk_level: RiskLevel | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
+        job_id: Annotated[
+            uuid.UUID | None, Query(description="Only the predictions a bulk-upload job stored")
+        ] = None,
         sort: Annotated[
             str,
             Query(
@@ -133,6 +137,7 @@ def _add_routes(
             risk_level=risk_level,
             created_from=created_from,
             created_to=created_to,
+            job_id=job_id,
             sort=sort,
             page=page,
             size=size,
@@ -166,7 +171,7 @@ def _add_routes(
         state: StateDep,
     ) -> Any:
         _existing(session, tenant, prediction_id)
-        row = predictions.rescore_prediction(
+        row = scored.rescore_prediction(
             session,
             organization_id=tenant.organization_id,
             kind=kind,
@@ -222,7 +227,8 @@ def _add_routes(
             else "(`reporting_quarter` does not apply to annual predictions and is ignored); "
         )
         + "`risk_level` (LOW, MEDIUM, HIGH, CRITICAL); `created_from` and `created_to` (ISO "
-        "8601 times, both inclusive). `sort` is created_at, reporting_year, probability or "
+        "8601 times, both inclusive); `job_id` (what one bulk-upload job stored). `sort` is "
+        "created_at, reporting_year, probability or "
         "risk_level, with a leading `-` for descending (default `-created_at`); `page` counts "
         "from 1 and `size` is 1 to 100 (default 20). Every role may list.",
         responses=LIST_ERROR_RESPONSES,

@@ -222,6 +222,8 @@ class _PredictionOut(BaseModel):
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    job_id: uuid.UUID | None = Field(default=None, description="The bulk-upload job that stored it")
+    row_number: int | None = Field(default=None, description="Its row in that job's file")
 
 
 class AnnualPredictionPublic(AnnualRatios, _PredictionOut):

@@ -1,7 +1,7 @@
 """revoked tokens kept in the database; emails kept as given with a case-folded key
 
-Revision ID: 0003
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 19:30:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

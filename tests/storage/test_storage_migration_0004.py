@@ -1,4 +1,4 @@
-"""Migration 0003 on a database that already holds users: each stored email becomes its key."""
+"""Migration 0004 on a database that already holds users: each stored email becomes its key."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from accunode_cli.storage.db import make_engine, utcnow
 from accunode_cli.storage.migrate import upgrade_database
 
 
-def test_existing_users_keep_logging_in_after_0003(tmp_path) -> None:
+def test_existing_users_keep_logging_in_after_0004(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade_database(engine, "0001")
     now = utcnow().replace(tzinfo=None)

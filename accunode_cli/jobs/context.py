@@ -1,0 +1,63 @@
+"""What a job runner needs, built once per process: settings, sessions, blob store, models."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from accunode_cli.config import Settings
+from accunode_cli.errors import AccuNodeError, ServiceUnavailableError
+from accunode_cli.storage.blobs import BlobStore, open_blob_store
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["JobContext", "build_context"]
+
+log = logging.getLogger("accunode.jobs")
+
+
+@dataclass
+class JobContext:
+    """Long-lived resources of a process that runs chunks."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    blobs: BlobStore
+    models: dict[str, Any]
+
+    def model(self, kind: str) -> Any:
+        """Return the loaded model of ``kind`` or raise ServiceUnavailableError."""
+        model = self.models.get(kind)
+        if model is None:
+            raise ServiceUnavailableError(f"the {kind} model is not loaded")
+        return model
+
+
+def load_models(settings: Settings) -> dict[str, Any]:
+    """Load every kind's model; a kind whose model fails is left out (and logged)."""
+    from accunode_cli.scoring import KINDS, load_model
+
+    models: dict[str, Any] = {}
+    for kind in KINDS:
+        folder = settings.model_dir / kind if settings.model_dir else None
+        try:
+            models[kind] = load_model(kind, folder)
+        except AccuNodeError as exc:
+            log.error("model failed to load", extra={"operation": kind, "error_code": exc.code})
+    return models
+
+
+def build_context(settings: Settings, *, engine: Engine | None = None) -> JobContext:
+    """Open the database (given or from the settings), the blob store and the models."""
+    from accunode_cli.storage.db import make_engine, make_session_factory
+
+    engine = engine or make_engine(settings.effective_database_url, pool_size=4)
+    return JobContext(
+        settings=settings,
+        sessions=make_session_factory(engine),
+        blobs=open_blob_store(settings.effective_blob_url),
+        models=load_models(settings),
+    )

@@ -1,0 +1,221 @@
+"""Run a job: split it into chunks once, then score and store each chunk exactly once.
+
+A chunk's predictions, its result part and its done-mark commit in one transaction under a
+lock on the chunk row, and every prediction carries (job, row number) under a unique
+constraint: a chunk handed out twice (a worker killed, a message redelivered) stores
+nothing twice. Both executors (the server's thread and ``accunode worker``) call these.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import numpy as np
+
+from accunode_cli.errors import AccuNodeError
+from accunode_cli.jobs.context import JobContext
+from accunode_cli.jobs.files import (
+    errors_key,
+    part_key,
+    prepare_batch,
+    read_part,
+    result_key,
+    split_upload,
+)
+from accunode_cli.jobs.identity import identity_columns, read_identities
+from accunode_cli.services.bulk import ChunkOutcome, ChunkRows, store_chunk
+from accunode_cli.storage import jobs as job_rows
+from accunode_cli.storage.models import ACTIVE_JOB_STATUSES, Job, JobChunk
+from accunode_cli.tabular import match_columns
+
+__all__ = ["prepare_job", "run_chunk", "MAX_ATTEMPTS"]
+
+log = logging.getLogger("accunode.jobs")
+MAX_ATTEMPTS = 5  # a chunk that fails this often fails its job
+_PERMANENT = ("unreadable_file", "bad_columns")
+
+
+def prepare_job(ctx: JobContext, job_id: uuid.UUID) -> list[uuid.UUID]:
+    """Split a queued job into chunks (once); return the ids of its chunks still to run."""
+    with ctx.sessions() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status not in ACTIVE_JOB_STATUSES:
+            return []
+        queued = job.status == "queued"
+        details = (job.blob_key, job.file_name, job.kind, job.sheet)
+    if queued:
+        key, name, kind, sheet = details
+        try:
+            chunks, total, comma = split_upload(
+                ctx.blobs, job_id=job_id, key=key, name=name, kind=kind, sheet=sheet
+            )
+        except AccuNodeError as error:
+            _fail(ctx, job_id, error.message)
+            return []
+        except Exception as error:
+            if _database_lost(error):
+                raise
+            log.exception("job split failed", extra={"operation": f"job {job_id}"})
+            _fail(ctx, job_id, f"{name} could not be read (an internal error; see the log)")
+            return []
+        with ctx.sessions() as session, session.begin():
+            job_rows.add_chunks(
+                session, job_id=job_id, chunks=chunks, rows_total=total, decimal_comma=comma
+            )
+        log.info("job split", extra={"operation": f"job {job_id}: {len(chunks)} chunks"})
+    with ctx.sessions() as session:
+        return job_rows.unfinished_chunks(session, job_id)
+
+
+def _fail(ctx: JobContext, job_id: uuid.UUID, message: str) -> None:
+    with ctx.sessions() as session, session.begin():
+        job_rows.fail_job(session, job_id=job_id, message=message)
+    log.warning("job failed", extra={"operation": f"job {job_id}", "error_type": message[:200]})
+
+
+def _start_attempt(ctx: JobContext, chunk_id: uuid.UUID) -> tuple[JobChunk, Job] | None:
+    from sqlalchemy import update
+
+    with ctx.sessions() as session, session.begin():
+        session.execute(
+            update(JobChunk)
+            .where(JobChunk.id == chunk_id, JobChunk.done.is_(False))
+            .values(attempts=JobChunk.attempts + 1)
+        )
+        chunk = session.get(JobChunk, chunk_id)
+        if chunk is None or chunk.done:
+            return None
+        job = session.get(Job, chunk.job_id)
+        if job is None or job.status != "running":
+            return None
+        return chunk, job
+
+
+def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
+    """Score and store one chunk unless it is done or its job is over; return the job's status.
+
+    Reading and scoring happen before the transaction; an unreadable part or a chunk that
+    keeps failing fails the job with its reason. A lost database raises (the executor
+    retries later).
+    """
+    started = _start_attempt(ctx, chunk_id)
+    if started is None:
+        return None
+    chunk, job = started
+    where = f"job {job.id} chunk {chunk.number} attempt {chunk.attempts}"
+    log.info("chunk started", extra={"operation": where})
+    try:
+        batch = read_part(ctx.blobs, part_key(job.id, chunk.number))
+        match = match_columns(batch.schema.names, job.kind, source=job.file_name)
+        rows = ChunkRows(
+            kind=job.kind,
+            organization_id=job.organization_id,
+            created_by=job.created_by,
+            job_id=job.id,
+            first_row=chunk.first_row,
+            on_conflict=job.on_conflict,
+            raw=prepare_batch(batch, match, decimal_comma=job.decimal_comma),
+            identities=read_identities(
+                batch,
+                kind=job.kind,
+                reporting_year=job.reporting_year,
+                reporting_quarter=job.reporting_quarter,
+            ),
+        )
+        model = ctx.model(job.kind)
+        with ctx.sessions() as session, session.begin():
+            locked = job_rows.lock_chunk(session, chunk_id)
+            if locked is None:
+                return None
+            outcome = store_chunk(session, model=model, chunk=rows)
+            _write_outputs(ctx, job, chunk, batch, outcome, match.columns)
+            status = job_rows.record_chunk(session, chunk=locked[0], counts=outcome.counts)
+            if status is None:
+                session.rollback()
+                return None
+        log.info("chunk stored", extra={"operation": where})
+        return status
+    except Exception as error:
+        if _database_lost(error):
+            raise  # not the chunk's fault: it is handed out again later
+        message = error.message if isinstance(error, AccuNodeError) else "an internal error"
+        permanent = isinstance(error, AccuNodeError) and error.code in _PERMANENT
+        if not permanent and chunk.attempts < MAX_ATTEMPTS:
+            raise
+        last = chunk.first_row + chunk.rows - 1
+        _fail(ctx, job.id, f"rows {chunk.first_row}-{last} could not be processed: {message}")
+        return "failed"
+
+
+def _database_lost(error: BaseException) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def _write_outputs(
+    ctx: JobContext,
+    job: Job,
+    chunk: JobChunk,
+    batch: Any,
+    outcome: ChunkOutcome,
+    ratio_columns: dict[str, str],
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    outputs = outcome.scored.to_arrow()
+    columns = list(batch.columns) + [
+        outputs.column(name).combine_chunks() for name in outputs.schema.names if name != "error"
+    ]
+    names = list(batch.schema.names) + [n for n in outputs.schema.names if n != "error"]
+    columns += [
+        pa.array(outcome.errors, pa.string()),
+        pa.array(outcome.prediction_ids, pa.string()),
+        pa.array(outcome.statuses, pa.string()),
+    ]
+    names += ["error", "prediction_id", "status"]
+    with ctx.blobs.writer(result_key(job.id, chunk.number)) as sink:
+        pq.write_table(pa.Table.from_arrays(columns, names=names), sink, compression="lz4")
+    with ctx.blobs.writer(errors_key(job.id, chunk.number)) as sink:
+        pq.write_table(_errors_table(batch, outcome, ratio_columns, chunk.first_row), sink)
+
+
+def _errors_table(
+    batch: Any, outcome: ChunkOutcome, ratio_columns: dict[str, str], first_row: int
+) -> Any:
+    import pyarrow as pa
+
+    from accunode_cli.scoring import INVALID
+
+    identity = identity_columns(batch.schema.names)
+    scored = outcome.scored
+    rows: list[int] = []
+    columns: list[str] = []
+    values: list[str | None] = []
+    reasons: list[str] = []
+    for index in np.flatnonzero(np.array(outcome.statuses) == "rejected").tolist():
+        problem = outcome.problems[index]
+        if problem is not None and problem[0]:
+            field, reason, value = problem
+            column = identity.get(field, field)
+        else:
+            invalid = np.flatnonzero(scored.status[index] == INVALID)
+            ratio = scored.ratio_names[int(invalid[0])] if invalid.size else None
+            column = ratio_columns[ratio] if ratio else ""
+            value = batch.column(column)[index].as_py() if ratio else None
+            reason = str(outcome.errors[index] or "cannot be scored")
+        rows.append(first_row + index)
+        columns.append(column)
+        values.append(None if value is None else str(value))
+        reasons.append(reason)
+    return pa.table(
+        {
+            "row": pa.array(rows, pa.int64()),
+            "column": pa.array(columns, pa.string()),
+            "value": pa.array(values, pa.string()),
+            "reason": pa.array(reasons, pa.string()),
+        }
+    )

@@ -1,0 +1,134 @@
+"""``accunode worker``: run job chunks from dramatiq's Redis broker until told to stop.
+
+SIGTERM (or SIGINT) stops taking messages; the chunks in hand finish within the grace period
+or go back to the queue (their transactions roll back), and the process exits 0. Every
+``SWEEP_SECONDS`` the worker hands out again any job idle longer than
+``ACCUNODE_JOB_STALE_SECONDS`` (an API that died between creating a job and queueing it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from accunode_cli.config import Settings
+from accunode_cli.errors import ServiceUnavailableError
+
+__all__ = ["run_worker", "check_worker", "SWEEP_SECONDS", "STOP_GRACE_MS"]
+
+log = logging.getLogger("accunode.jobs")
+SWEEP_SECONDS = 30.0
+STOP_GRACE_MS = 20_000  # SIGTERM to exit stays under 30 s
+
+
+class _JsonLines(logging.Formatter):
+    """One JSON object per log line, like the server's."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for field in ("operation", "error_type", "error_code"):
+            if hasattr(record, field):
+                entry[field] = getattr(record, field)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def _configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonLines())
+    for name in ("accunode", "dramatiq"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(level.upper() if name == "accunode" else "WARNING")
+        logger.propagate = False
+
+
+def check_worker(settings: Settings) -> None:
+    """Raise ServiceUnavailableError unless the database and the broker answer (5 s bounds)."""
+    import redis
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from accunode_cli.storage.db import make_engine
+
+    engine = make_engine(settings.effective_database_url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        raise ServiceUnavailableError("the worker cannot reach the database") from error
+    finally:
+        engine.dispose()
+    if not settings.redis_url:
+        raise ServiceUnavailableError("ACCUNODE_REDIS_URL is not set: the worker has no broker")
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        raise ServiceUnavailableError("the worker cannot reach the broker (Redis)") from error
+    finally:
+        client.close()
+
+
+class _Resender:
+    """Hand a job out again through the broker (what the sweep needs of an executor)."""
+
+    def __init__(self, actors: dict[str, Any]) -> None:
+        self.actors = actors
+
+    def submit(self, job_id: Any) -> None:
+        self.actors["prepare"].send(str(job_id))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def run_worker(settings: Settings, *, concurrency: int) -> None:
+    """Consume chunks until SIGTERM/SIGINT; return once every thread has stopped."""
+    import dramatiq
+
+    from accunode_cli.jobs import queue
+    from accunode_cli.jobs.context import build_context
+    from accunode_cli.jobs.executors import resume_jobs
+
+    _configure_logging(settings.log_level)
+    context = build_context(settings)
+    broker = queue.make_broker(settings)
+    actors = queue.declare_actors(broker)
+    queue.set_context(context)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker = dramatiq.Worker(broker, worker_threads=concurrency, worker_timeout=1000)
+    worker.queue_prefetch = concurrency  # hold no more messages than threads
+    worker.start()
+    log.info("worker started", extra={"operation": f"concurrency {concurrency}"})
+    idle = timedelta(seconds=settings.job_stale_seconds)
+    resender = _Resender(actors)
+    try:
+        while True:
+            try:
+                resumed = resume_jobs(context, resender, idle=idle)
+                if resumed:
+                    log.info("stale jobs handed out", extra={"operation": f"{resumed} job(s)"})
+            except Exception:  # the database is away: try at the next sweep
+                log.exception("sweep failed")
+            if stop.wait(SWEEP_SECONDS):
+                break
+    finally:
+        log.info("worker stopping")
+        worker.stop(timeout=STOP_GRACE_MS)
+        broker.close()
+        context.sessions.kw["bind"].dispose()
+        log.info("worker stopped")

@@ -1,0 +1,69 @@
+"""Schemas of bulk-upload jobs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["JobPublic", "JobStatus", "ResultFormat", "OnConflict"]
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+ResultFormat = Literal["csv", "parquet"]
+OnConflict = Literal["skip", "replace"]
+
+
+class JobPublic(BaseModel):
+    """A bulk upload: what was sent, how far it is, what came of it."""
+
+    id: uuid.UUID
+    status: JobStatus
+    kind: Literal["annual", "quarterly"]
+    on_conflict: OnConflict
+    file_name: str
+    file_bytes: int
+    rows_total: int | None = Field(description="Data rows in the file (known once it is split)")
+    rows_processed: int
+    rows_stored: int = Field(description="Rows stored as new predictions")
+    rows_replaced: int = Field(description="Rows that replaced a stored prediction")
+    rows_rejected: int = Field(description="Rows refused with a reason (see /errors)")
+    rows_conflicting: int = Field(description="Rows whose company and period were already stored")
+    progress: float = Field(ge=0, le=1)
+    created_by: uuid.UUID | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    seconds: float | None = Field(description="From the first chunk's start to the end")
+    rows_per_second: float | None
+    error: str | None = Field(description="Why the job failed, when it did")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5b0c2f0e-8f5e-4a53-9d1c-1f3f3c1f2a10",
+                    "status": "succeeded",
+                    "kind": "annual",
+                    "on_conflict": "skip",
+                    "file_name": "portfolio.csv",
+                    "file_bytes": 23040,
+                    "rows_total": 300,
+                    "rows_processed": 300,
+                    "rows_stored": 299,
+                    "rows_replaced": 0,
+                    "rows_rejected": 1,
+                    "rows_conflicting": 0,
+                    "progress": 1.0,
+                    "created_by": None,
+                    "created_at": "2026-12-01T10:00:00Z",
+                    "started_at": "2026-12-01T10:00:00Z",
+                    "finished_at": "2026-12-01T10:00:01Z",
+                    "seconds": 0.4,
+                    "rows_per_second": 750.0,
+                    "error": None,
+                }
+            ]
+        }
+    )
