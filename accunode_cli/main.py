@@ -18,6 +18,7 @@ from accunode_cli.commands import (
     bulk_score,
     company,
     db,
+    drift,
     job,
     login,
     logout,
@@ -26,6 +27,7 @@ from accunode_cli.commands import (
     predict,
     prediction,
     serve,
+    stress,
     whoami,
     worker,
 )
@@ -113,3 +115,5 @@ app.add_typer(company.app, name="company")
 app.add_typer(prediction.app, name="prediction")
 app.add_typer(api_key.app, name="api-key")
 app.add_typer(job.app, name="job")
+app.command("drift", epilog=drift.EPILOG)(drift.drift)
+app.command("stress", epilog=stress.EPILOG)(stress.stress)

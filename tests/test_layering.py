@@ -16,10 +16,21 @@ PACKAGE = Path(__file__).resolve().parent.parent / "accunode_cli"
 ALLOWED = {
     "scoring": {"errors"},
     "tabular": {"errors", "scoring"},
+    "analytics": {"errors", "scoring"},
     "storage": {"errors", "config", "scoring"},
     "services": {"errors", "config", "scoring", "storage"},
     "jobs": {"errors", "config", "scoring", "storage", "services", "tabular", "metrics"},
-    "server": {"errors", "config", "scoring", "storage", "services", "jobs", "tabular", "metrics"},
+    "server": {
+        "errors",
+        "config",
+        "scoring",
+        "storage",
+        "services",
+        "jobs",
+        "tabular",
+        "metrics",
+        "analytics",
+    },  # fmt: skip
     "client": {"errors", "config"},
 }
 # pydantic_settings too: loading the settings at import time costs --help ~130 ms.

@@ -198,3 +198,23 @@ def test_training_without_the_extra_says_what_to_install(plain_venv, tmp_path: P
         assert len(lines) == 1 and "pip install 'accunode[train]'" in lines[0], result.stderr
         assert f"accunode {' '.join(command[:2])}" in lines[0]
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_plain_install_runs_drift_stress_and_horizons(plain_venv, tmp_path: Path) -> None:
+    venv, _ = plain_venv
+    accunode = str(venv / "bin" / "accunode")
+    env = _env(tmp_path)
+    source = str(SAMPLE / "annual_companies.csv")
+    for command in (
+        ["drift", source, "--json"],
+        ["stress", source, "--scenario", "severe", "-o", str(tmp_path / "s.csv"), "--json"],
+        ["predict", "annual", *ANNUAL, "--horizon", "5", "--json"],
+        ["bulk-score", source, "--horizon", "5", "-o", str(tmp_path / "h.csv")],
+    ):
+        result = _run([accunode, *command], env=env)
+        assert result.returncode == 0, (command, result.stderr)
+    report = _run([accunode, "drift", source, "--report", str(tmp_path / "r")], env=env)
+    assert report.returncode == 2, report.stderr
+    lines = report.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'accunode[train]'" in lines[0], report.stderr

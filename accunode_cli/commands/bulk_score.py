@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from accunode_cli import console
 from accunode_cli.commands.options import (
     ApiUrlOption,
+    HorizonOption,
     JsonOption,
     KindChoice,
     ModelDirOption,
@@ -91,6 +92,7 @@ def bulk_score(
         str | None, typer.Option(help="Excel sheet to read (default: the first).")
     ] = None,
     model_dir: ModelDirOption = None,
+    horizon: HorizonOption = None,
     remote: Annotated[
         bool,
         typer.Option(
@@ -154,6 +156,7 @@ def bulk_score(
         format=output_format,
         sheet=sheet,
         model_dir=str(model_dir) if model_dir else None,
+        extra_columns=_horizon_columns(horizon),
     )
     with console.progress(label="scoring") as bar:
         result = score_file(request, on_rows=bar.advance, on_total=bar.set_total)
@@ -163,3 +166,12 @@ def bulk_score(
             f"no row could be scored ({result.summary['rejected']} rejected); "
             f"see {result.errors_file or 'the error column'}"
         )
+
+
+def _horizon_columns(horizon: int | None) -> Any:
+    """Return the cumulative_pd_<t>y columns maker for --horizon (None without it)."""
+    if horizon is None:
+        return None
+    from accunode_cli.analytics import horizon_arrays
+
+    return lambda scored: horizon_arrays(scored, horizon)

@@ -1,4 +1,4 @@
-"""`accunode model info|train|evaluate|generate`: inspect, fit and measure the PD models."""
+"""`accunode model info|train|evaluate|recalibrate|generate`: inspect, fit, measure, refit."""
 
 from __future__ import annotations
 
@@ -24,8 +24,17 @@ DataOption = Annotated[
     Path,
     typer.Option(
         "--data",
-        help="Table (CSV, Parquet, Excel, JSON lines) with the ratio columns and a 0/1 "
-        "'default' column; 'year' and 'firm_id' are used when present.",
+        help="Table (CSV, Parquet, Excel, JSON lines) with the ratio columns and an outcome "
+        "column ('default', 'defaulted' or 'bankrupt': 1/0, Y/N, yes/no, true/false); "
+        "'year' (or 'reporting_year', 'fiscal_year') and 'firm_id' are used when present.",
+        show_default=False,
+    ),
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="Name of the outcome column when it is not 'default', 'defaulted' or 'bankrupt'.",
         show_default=False,
     ),
 ]
@@ -71,6 +80,8 @@ def _show_info(kind: str, model: Any) -> dict[str, Any]:
         "training_data": manifest["training_data"], "metrics": manifest["metrics"],
         "files": manifest["files"],
     }  # fmt: skip
+    if "parent" in manifest:
+        info["parent"], info["recalibration"] = manifest["parent"], manifest["recalibration"]
     if not console.state.json_mode:
         data = manifest["training_data"]
         console.print_lines([
@@ -79,7 +90,16 @@ def _show_info(kind: str, model: Any) -> dict[str, Any]:
             f"{_percent(info['base_probability'])}",
             f"  trained on {data['rows']:,} rows, {data['defaults']:,} defaults; {data['split']}",
         ])  # fmt: skip
-        _print_metrics(None, manifest["metrics"])
+        if "parent" in manifest:
+            step = manifest["recalibration"]
+            console.print_lines([
+                f"  recalibrated from {manifest['parent']['version']} ({step['method']}: "
+                f"{step['intercept']:+.4f} + {step['slope']:.4f} x log-odds) on "
+                f"{step['sample']['scored_rows']:,} rows, sample sha256 "
+                f"{step['sample']['sha256'][:12]}",
+            ])  # fmt: skip
+        if manifest["metrics"]:
+            _print_metrics(None, manifest["metrics"])
     return info
 
 
@@ -116,6 +136,7 @@ def train(
     data: DataOption,
     out: Annotated[Path, typer.Option("--out", help="Folder to write the model into.")],
     seed: SeedOption = 7,
+    target: TargetOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Train a model from a labelled table; score with it via --model-dir."""
@@ -124,7 +145,7 @@ def train(
 
     apply_json(json_output)
     require_training_extra("model train")
-    table = read_labelled_table(str(data), kind.value)
+    table = read_labelled_table(str(data), kind.value, target=target)
     if not console.state.json_mode:
         console.print_lines([f"training the {kind.value} model on {table.num_rows:,} rows..."],
                             stderr=True)  # fmt: skip
@@ -149,9 +170,13 @@ def evaluate(
     kind: KindOption,
     data: DataOption,
     report: Annotated[
-        Path, typer.Option("--report", help="Folder for report.json, roc.png, calibration.png.")
+        Path,
+        typer.Option(
+            "--report", help="Folder for report.json, roc.png, calibration.png, reliability.png."
+        ),
     ],
     model_dir: ModelDirOption = None,
+    target: TargetOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Measure a model on labelled data: AUC, AR, KS, Brier, log loss, calibration by decile."""
@@ -160,7 +185,7 @@ def evaluate(
 
     apply_json(json_output)
     require_training_extra("model evaluate")
-    table = read_labelled_table(str(data), kind.value)
+    table = read_labelled_table(str(data), kind.value, target=target)
     metrics = evaluate_model(kind.value, table, report, model_dir=model_dir)
     if console.state.json_mode:
         console.print_json(metrics)
@@ -171,7 +196,76 @@ def evaluate(
              _percent(r["observed_rate"])] for r in metrics["model"]["calibration"]]  # fmt: skip
     console.print_table("Calibration by PD decile", ["decile", "rows", "defaults", "mean PD",
                         "observed"], rows, right_align=range(0, 5))  # fmt: skip
+    if "recalibration" in metrics:
+        from accunode_cli.commands.render_recalibration import print_before_after
+
+        recal = metrics["recalibration"]
+        print_before_after(
+            f"Recalibration from {recal['parent_version']} ({recal['method']}), on this data",
+            recal["before"], recal["after"],
+        )  # fmt: skip
     console.print_lines([f"wrote {path}" for path in metrics["files"]])
+
+
+@app.command(
+    "recalibrate",
+    epilog="Examples:\n\n  accunode model recalibrate --kind annual --data book.csv --out my-model"
+    "\n\n  accunode model recalibrate --kind annual --data book.csv --central-tendency 0.02 "
+    "--out my-model",
+)
+@console.reports_errors
+def recalibrate(
+    kind: KindOption,
+    data: DataOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the recalibrated model.")],
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-dir",
+            help="The model to recalibrate (default: the shipped one).",
+            show_default=False,
+        ),
+    ] = None,
+    central_tendency: Annotated[
+        float | None,
+        typer.Option(
+            "--central-tendency",
+            help="Shift to this long-run default rate (0.03 = 3 %) instead of fitting outcomes; "
+            "the data needs no outcome column.",
+            show_default=False,
+        ),
+    ] = None,
+    target: TargetOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Fit the model's PDs to a portfolio (intercept and slope of its log-odds); ranking kept."""
+    from accunode_cli.commands.render_recalibration import print_before_after
+    from accunode_cli.scoring.recalibration import recalibrate_model
+    from accunode_cli.tabular.labelled import read_labelled_table
+
+    apply_json(json_output)
+    table = read_labelled_table(str(data), kind.value, target=target, require_target=False)
+    manifest = recalibrate_model(
+        kind.value, table, out, model_dir=model_dir, central_tendency=central_tendency,
+        sample_name=data.name,
+    )  # fmt: skip
+    step, result = manifest["recalibration"], manifest["result"]
+    if console.state.json_mode:
+        console.print_json({
+            "model_dir": str(out), "model_version": manifest["version"],
+            "parent_version": manifest["parent"]["version"], "method": step["method"],
+            "intercept": step["intercept"], "slope": step["slope"], "sample": step["sample"],
+            "before": result["before"], "after": result["after"],
+        })  # fmt: skip
+        return
+    console.print_lines([
+        f"wrote [bold]{out}[/bold]: model {manifest['version']}, recalibrated from "
+        f"{manifest['parent']['version']}",
+        f"  {step['method'].replace('_', ' ')}: log-odds -> {step['intercept']:+.4f} + "
+        f"{step['slope']:.4f} x log-odds, on {step['sample']['scored_rows']:,} rows of {data}",
+    ])  # fmt: skip
+    print_before_after("Before and after", result["before"], result["after"])
+    console.print_lines([f"score with it: accunode bulk-score FILE --model-dir {out}"])
 
 
 @app.command(

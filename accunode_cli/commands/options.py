@@ -15,6 +15,7 @@ __all__ = [
     "ModelDirOption",
     "KindChoice",
     "apply_json",
+    "HorizonOption",
     "ApiUrlOption",
     "OrgOption",
 ]
@@ -42,6 +43,17 @@ ModelDirOption = Annotated[
         "--model-dir",
         help="Score with the model in this folder instead of the shipped one.",
         envvar="ACCUNODE_MODEL_DIR",
+        show_default=False,
+    ),
+]
+
+HorizonOption = Annotated[
+    int | None,
+    typer.Option(
+        "--horizon",
+        help="Add cumulative PDs for 1..N years (N from 1 to 5).",
+        min=1,
+        max=5,
         show_default=False,
     ),
 ]

@@ -9,6 +9,7 @@ import typer
 from accunode_cli import console
 from accunode_cli.commands.options import (
     ApiUrlOption,
+    HorizonOption,
     JsonOption,
     ModelDirOption,
     OrgOption,
@@ -76,7 +77,18 @@ def _score(kind: str, ratios: dict[str, str | None], company: dict[str, Any], **
 
     model = load_model(kind, kw["model_dir"])
     score = model.score_one(ratios)
-    render_predict.show(kind, model, ratios, score, company)
+    render_predict.show(kind, model, ratios, score, company, term=_term(score, kw["horizon"]))
+
+
+def _term(score: Any, horizon: int | None) -> list[float] | None:
+    """Return the cumulative PDs for 1..horizon years (None without --horizon)."""
+    if horizon is None or score.log_odds is None:
+        return None
+    import numpy as np
+
+    from accunode_cli.analytics import cumulative_pds
+
+    return [float(p) for p in cumulative_pds(np.asarray([score.log_odds]), horizon)[0]]
 
 
 _ANNUAL_EPILOG = (
@@ -102,6 +114,7 @@ def annual(
     reporting_year: Year = None,
     reporting_quarter: Quarter = None,
     model_dir: ModelDirOption = None,
+    horizon: HorizonOption = None,
     remote: Remote = False,
     company_name: CompanyName = None,
     api_url: ApiUrlOption = None,
@@ -127,6 +140,7 @@ def annual(
         "company_name": company_name,
         "api_url": api_url,
         "org": org,
+        "horizon": horizon,
     }
     _score("annual", ratios, company, model_dir=model_dir, **remote_options)
 
@@ -142,6 +156,7 @@ def quarterly(
     reporting_year: Year = None,
     reporting_quarter: Quarter = None,
     model_dir: ModelDirOption = None,
+    horizon: HorizonOption = None,
     remote: Remote = False,
     company_name: CompanyName = None,
     api_url: ApiUrlOption = None,
@@ -166,5 +181,6 @@ def quarterly(
         "company_name": company_name,
         "api_url": api_url,
         "org": org,
+        "horizon": horizon,
     }
     _score("quarterly", ratios, company, model_dir=model_dir, **remote_options)

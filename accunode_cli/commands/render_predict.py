@@ -18,6 +18,10 @@ def _effect(contribution: float) -> str:
     return "neutral"
 
 
+def _by_year(term: list[float]) -> dict[str, float]:
+    return {f"{year}y": pd for year, pd in enumerate(term, start=1)}
+
+
 def show(
     kind: str,
     model: Any,
@@ -25,8 +29,10 @@ def show(
     score: Any,
     company: dict[str, Any],
     prediction_id: str | None = None,
+    *,
+    term: list[float] | None = None,
 ) -> None:
-    """Print the score (and the stored prediction's id); a value that is no number exits 2."""
+    """Print the score, cumulative PDs by year and a stored prediction's id; bad values exit 2."""
     if score.error is not None:
         raise InputError(score.error, details={"inputs": ratios})
     if console.state.json_mode:
@@ -35,6 +41,7 @@ def show(
             "kind": kind,
             **{key: value for key, value in company.items() if value is not None},
             **score.to_dict(),
+            **({"cumulative_pd": _by_year(term)} if term is not None else {}),
             "inputs": ratios,
         }
         console.print_json(document)
@@ -48,6 +55,9 @@ def show(
             f"Implied rating: [bold]{score.implied_rating}[/bold]",
         ]
     )
+    if term is not None:
+        years = "  ".join(f"{year} {pd:.2%}" for year, pd in _by_year(term).items())
+        console.print_lines([f"Cumulative PD: {years}"])
     rows = []
     for spec in model.ratios:
         raw = ratios.get(spec.name)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ __all__ = [
     "write_manifest",
     "shipped_model_dir",
     "build_date",
+    "write_model_folder",
 ]
 
 MANIFEST = "manifest.json"
@@ -137,3 +140,23 @@ def read_verified(model_dir: Path, manifest: dict[str, Any]) -> dict[str, bytes]
             )
         contents[name] = data
     return contents
+
+
+def write_model_folder(out_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+    """Write all files to a fresh temporary folder, then swap it in: never a half model."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".accunode-model-", dir=out_dir.parent))
+    try:
+        for name, body in files.items():
+            (staging / name).write_bytes(body)
+        write_manifest(staging, manifest)
+        if out_dir.exists():  # a model folder (checked first): swap, then drop the old one
+            retired = Path(tempfile.mkdtemp(prefix=".accunode-old-", dir=out_dir.parent))
+            out_dir.rename(retired / "model")
+            staging.rename(out_dir)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)

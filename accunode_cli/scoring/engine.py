@@ -10,6 +10,10 @@ where ``reference_j`` is the training median of ratio j and ``base`` is the log-
 whose every ratio sits at its reference. ``F_j`` is a step function (scorecard bins and tree
 splits) plus a piecewise-linear part (splines), with one constant for a missing value and one
 for a value that is not meaningful. Scoring is then a few ``searchsorted`` calls per ratio.
+
+A recalibrated model (``recalibration.json``, see ``accunode_cli.scoring.recalibration``) maps
+the log-odds to ``a + b * log_odds``; the loader folds that into the compiled form: ``b``
+scales every ``F_j`` and the base, ``a`` adds to the base. Contributions stay exact.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from accunode_cli.errors import ArtifactIntegrityError
+from accunode_cli.errors import ArtifactIntegrityError, ModelError
 from accunode_cli.scoring import artifacts
 from accunode_cli.scoring.cleaning import (
     INVALID,
@@ -34,10 +38,11 @@ from accunode_cli.scoring.cleaning import (
     clean_column,
 )
 from accunode_cli.scoring.ratios import RatioSpec, ratio_specs
+from accunode_cli.scoring.reference import REFERENCE_FILE
 from accunode_cli.scoring.results import Score, ScoredBatch
 from accunode_cli.scoring.trees import forest_step_functions, parse_lightgbm_text
 
-__all__ = ["RatioFunction", "PDModel", "load_model", "compile_members"]
+__all__ = ["RatioFunction", "PDModel", "load_model", "compile_members", "recalibrate_compiled"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,24 @@ def compile_members(
     return base, functions
 
 
+def recalibrate_compiled(
+    base: float, functions: list[RatioFunction], intercept: float, slope: float
+) -> tuple[float, list[RatioFunction]]:
+    """Fold ``log_odds -> intercept + slope * log_odds`` into the compiled base and functions."""
+    scaled = [
+        replace(
+            f,
+            steps=slope * f.steps,
+            knot_values=None if f.knot_values is None else slope * f.knot_values,
+            missing=slope * f.missing,
+            not_meaningful=slope * f.not_meaningful,
+            at_reference=slope * f.at_reference,
+        )
+        for f in functions
+    ]
+    return intercept + slope * base, scaled
+
+
 @dataclass
 class PDModel:
     """A loaded, verified model of one kind; scores columns of raw ratio cells."""
@@ -125,6 +148,9 @@ class PDModel:
     manifest: dict[str, Any]
     base_log_odds: float
     functions: list[RatioFunction] = field(repr=False)
+    # The training population on the model's bins (drift_reference.json); None for a model
+    # trained before that file existed.
+    reference: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def ratio_names(self) -> tuple[str, ...]:
@@ -143,8 +169,8 @@ class PDModel:
             log_odds = log_odds + contributions[:, j]  # one fixed order: batch and row agree
         return log_odds, contributions, status
 
-    def score_columns(self, columns: Mapping[str, Any]) -> ScoredBatch:
-        """Clean and score raw columns keyed by ratio name; an absent ratio is all missing."""
+    def clean_columns(self, columns: Mapping[str, Any]) -> list[CleanColumn]:
+        """Clean raw columns keyed by ratio name, in model order; an absent ratio is missing."""
         lengths = {len(column) for column in columns.values()}
         if len(lengths) > 1:
             raise ValueError(f"columns differ in length: {sorted(lengths)}")
@@ -155,7 +181,11 @@ class PDModel:
                 cleaned.append(apply_floor(clean_column(columns[spec.name]), spec.min_meaningful))
             else:
                 cleaned.append(CleanColumn(np.full(n, np.nan), np.full(n, MISSING, dtype=np.int8)))
-        log_odds, contributions, status = self.score_clean(cleaned)
+        return cleaned
+
+    def score_columns(self, columns: Mapping[str, Any]) -> ScoredBatch:
+        """Clean and score raw columns keyed by ratio name; an absent ratio is all missing."""
+        log_odds, contributions, status = self.score_clean(self.clean_columns(columns))
         return ScoredBatch.build(self, log_odds, contributions, status, columns)
 
     def score_record_batch(self, batch: Any) -> ScoredBatch:
@@ -171,8 +201,14 @@ class PDModel:
         return self.score_columns(columns).row(0)
 
 
-def load_model(kind: str, model_dir: str | Path | None = None) -> PDModel:
-    """Load and verify a model folder (default: the one shipped in the package)."""
+def load_model(kind: str, model_dir: str | Path | None = None, *, parent: bool = False) -> PDModel:
+    """Load and verify a model folder (default: the one shipped in the package).
+
+    With ``parent=True`` a recalibrated model is loaded without its last recalibration step:
+    the model it was recalibrated from (same files, the parent's version).
+    """
+    from accunode_cli.scoring.recalibration import FILE, compose
+
     specs = ratio_specs(kind)
     folder = Path(model_dir) if model_dir is not None else artifacts.shipped_model_dir(kind)
     manifest = artifacts.read_manifest(folder)
@@ -190,10 +226,22 @@ def load_model(kind: str, model_dir: str | Path | None = None) -> PDModel:
             files["lightgbm.txt"].decode(),
             json.loads(files["spline.json"]) if "spline.json" in files else None,
         )
+        version = manifest["version"]
+        if FILE in files:
+            steps = list(json.loads(files[FILE])["steps"])
+            if parent:
+                steps, version = steps[:-1], manifest["parent"]["version"]
+            base, functions = recalibrate_compiled(base, functions, *compose(steps))
+        elif parent:
+            raise ModelError(f"the model in {folder} is not recalibrated: it has no parent")
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise ArtifactIntegrityError(
             f"the model in {folder} is incomplete or malformed: {type(exc).__name__}"
         ) from exc
     if not math.isfinite(base):
         raise ArtifactIntegrityError(f"the model in {folder} has a non-finite base score")
-    return PDModel(kind, manifest["version"], specs, manifest, base, functions)
+    reference = files.get(REFERENCE_FILE)
+    return PDModel(
+        kind, version, specs, manifest, base, functions,
+        json.loads(reference) if reference is not None else None,
+    )  # fmt: skip

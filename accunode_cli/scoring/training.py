@@ -12,8 +12,6 @@ Platt slope), so monotonicity survives the blend.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +32,11 @@ from accunode_cli.scoring.members import (
     spline_log_odds,
 )
 from accunode_cli.scoring.ratios import RatioSpec, ratio_specs
+from accunode_cli.scoring.reference import REFERENCE_FILE, population_reference
 
-__all__ = ["Split", "clean_table", "split_rows", "train_model", "data_sha256"]
+__all__ = [
+    "Split", "clean_table", "split_rows", "train_model", "data_sha256", "training_reference",
+]  # fmt: skip
 
 MIN_DEFAULTS = 30
 MIN_WEIGHT = 0.15
@@ -209,11 +210,22 @@ def train_model(kind: str, table: Any, out_dir: str | Path, *, seed: int = 7) ->
         "members": names, "base_log_odds": base,
     }  # fmt: skip
     model = PDModel(kind, version, specs, manifest, base, functions)
+    # The drift reference changes no score, so it is hashed but stays out of the version.
+    files[REFERENCE_FILE] = artifacts.dump_json(training_reference(model, card, data))
+    hashes[REFERENCE_FILE] = artifacts.sha256_bytes(files[REFERENCE_FILE])
+    manifest["files"] = dict(sorted(hashes.items()))
     manifest["metrics"] = {"validation": metrics_for(model, table, split.valid)}
     if split.test.size and data.y[split.test].sum() > 0:
         manifest["metrics"]["test"] = metrics_for(model, table, split.test)
-    _write_folder(Path(out_dir), files, manifest)
+    artifacts.write_model_folder(Path(out_dir), files, manifest)
     return manifest
+
+
+def training_reference(model: PDModel, scorecard: dict[str, Any], data: Cleaned) -> dict[str, Any]:
+    """Describe the whole training table on the model's bins (the default drift reference)."""
+    columns = [CleanColumn(data.values[:, j], data.status[:, j]) for j in range(len(model.ratios))]
+    log_odds, _, _ = model.score_clean(columns)
+    return population_reference(model.ratio_names, scorecard, data.values, data.status, log_odds)
 
 
 def fit_blend(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -268,23 +280,3 @@ def check_model_destination(out_dir: Path) -> Path:
             "give a new or empty folder (or an existing model folder to replace)"
         )
     return target
-
-
-def _write_folder(out_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> None:
-    """Write all files to a fresh temporary folder, then swap it in: never a half model."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".accunode-model-", dir=out_dir.parent))
-    try:
-        for name, body in files.items():
-            (staging / name).write_bytes(body)
-        artifacts.write_manifest(staging, manifest)
-        if out_dir.exists():  # a model folder (checked first): swap, then drop the old one
-            retired = Path(tempfile.mkdtemp(prefix=".accunode-old-", dir=out_dir.parent))
-            out_dir.rename(retired / "model")
-            staging.rename(out_dir)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)

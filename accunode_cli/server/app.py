@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
+import accunode_cli.server.routes.whatif as whatif
 from accunode_cli import __version__
 from accunode_cli.config import Settings, get_settings
 from accunode_cli.server.docs import install_docs
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app, openapi_url=f"{API_PREFIX}/openapi.json")
     install_error_handlers(app)
     # Authenticated routes count the client and the user in get_claims; the others here.
-    for module in (auth, users, organizations, companies, predictions):
+    for module in (auth, users, organizations, companies, whatif, predictions):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(job_routes.router, prefix=API_PREFIX)
     app.include_router(api_keys.router, prefix=API_PREFIX)

@@ -87,10 +87,14 @@ def _allowed_methods(request: Request) -> str:
     import re
 
     methods: set[str] = set()
+    exact: set[str] = set()  # a literal path (…/what-if) wins over a template ({prediction_id})
     for template, operations in request.app.openapi().get("paths", {}).items():
         pattern = "^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, request.url.path):
+        if template == request.url.path:
+            exact |= {method.upper() for method in operations}
+        elif re.match(pattern, request.url.path):
             methods |= {method.upper() for method in operations}
+    methods = exact or methods
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))

@@ -50,6 +50,8 @@ class BulkRequest:
     format: str | None = None
     sheet: str | None = None
     model_dir: str | None = None
+    # Extra output columns made from each ScoredBatch (e.g. cumulative PDs by horizon).
+    extra_columns: Callable[[Any], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def _score_batch(
     *,
     decimal_comma: bool,
     explain: bool,
+    extra: Callable[[Any], dict[str, Any]] | None = None,
 ) -> tuple[Any, Any, dict[str, Any]]:
     import pyarrow as pa
 
@@ -113,9 +116,12 @@ def _score_batch(
     # Dictionary-encoded labels: same values, no per-row strings; the writers take them as
     # they are and Parquet stores them as plain strings.
     outputs = scored.to_arrow(explain=explain, dictionary=True)
+    extras = extra(scored) if extra is not None else {}
     table = pa.RecordBatch.from_arrays(
-        list(batch.columns) + [column.combine_chunks() for column in outputs.columns],
-        names=list(batch.schema.names) + list(outputs.schema.names),
+        list(batch.columns)
+        + [column.combine_chunks() for column in outputs.columns]
+        + list(extras.values()),
+        names=list(batch.schema.names) + list(outputs.schema.names) + list(extras),
     )
     cells = {ratio: batch.column(column) for ratio, column in match.columns.items()}
     return table, scored, cells
@@ -190,6 +196,7 @@ def score_file(
     options = {
         "decimal_comma": _uses_decimal_comma(source, match, first),
         "explain": request.explain,
+        "extra": request.extra_columns,
     }
     errors_path = request.errors or default_errors_path(request.output)
     summary = BulkSummary(match.kind, model.version, model.ratio_names)
@@ -226,7 +233,7 @@ def _run(
     summary: BulkSummary,
     sink_target: tuple[PendingFile | None, str],
     errors: ErrorsWriter,
-    options: dict[str, bool],
+    options: dict[str, Any],
     on_rows: Callable[[int], None] | None,
 ) -> None:
     """Read here, score in one thread, write in another; order is kept by the queues."""

@@ -37,6 +37,10 @@ def test_installed_wheel_can_migrate(tmp_path: Path) -> None:
         "from accunode_cli.storage.migrate import current_revision, upgrade_database\n"
         f"engine = make_engine('sqlite:///{tmp_path / 'wheel.db'}')\n"
         "upgrade_database(engine)\n"
+        "from accunode_cli.analytics import SHIPPED_SCENARIOS, load_scenario\n"
+        "assert all(load_scenario(name).shocks for name in SHIPPED_SCENARIOS)\n"
+        "from accunode_cli.scoring import load_model\n"
+        "assert load_model('annual').reference and load_model('quarterly').reference\n"
         "print(accunode_cli.__file__)\n"
         "print(current_revision(engine))\n"
     )
