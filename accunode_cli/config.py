@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     redis_prefix: str = "accunode:"  # keys of rate limits, revocations and cache
+    # Longest wait on PostgreSQL (connect, pool, statement, a stalled round trip), in seconds;
+    # readiness checks give up sooner.
+    database_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
 
     jwt_secret: str | None = None
     jwt_issuer: str = "accunode"
@@ -61,7 +65,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     max_upload_bytes: int = 200 * 1024 * 1024
     rate_limit_per_minute: int = 600
-    login_attempts_per_15_minutes: int = 10
+    login_attempts_per_15_minutes: int = 10  # per account and client address (strict)
+    login_attempts_per_address_15_minutes: int = 100  # per client address, any accounts
+    login_account_attempts_per_minute: int = 30  # per account from anywhere: slows, not locks
+    registrations_per_hour: int = 10  # per client address
 
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -13,6 +13,7 @@ import typer
 
 from accunode_cli import __version__, console
 from accunode_cli.commands import (
+    admin,
     api_key,
     bulk_score,
     company,
@@ -103,6 +104,7 @@ app.command("serve", epilog=serve.EPILOG)(serve.serve)
 app.command("worker", epilog=worker.EPILOG)(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(model.app, name="model")
+app.add_typer(admin.app, name="admin")
 app.command("login", epilog=login.EPILOG)(login.login)
 app.command(
     "logout", epilog="Example:\n\n  accunode logout --api-url https://accunode.example.com"

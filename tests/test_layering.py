@@ -21,7 +21,14 @@ ALLOWED = {
     "services": {"errors", "config", "scoring", "storage"},
     "jobs": {"errors", "config", "scoring", "storage", "services", "tabular", "metrics"},
     "server": {
-        "errors", "config", "scoring", "storage", "services", "jobs", "tabular", "metrics",
+        "errors",
+        "config",
+        "scoring",
+        "storage",
+        "services",
+        "jobs",
+        "tabular",
+        "metrics",
         "analytics",
     },  # fmt: skip
     "client": {"errors", "config"},

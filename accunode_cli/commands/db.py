@@ -38,11 +38,11 @@ def _database() -> Iterator[tuple[Engine, str]]:
     """Yield the configured database's engine and its URL without the password."""
     from sqlalchemy.engine import make_url
 
-    from accunode_cli.storage.db import make_engine
+    from accunode_cli.storage.db import make_engine, make_private_folder
 
     settings = _load_settings()
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_folder(settings.data_dir)
     engine = make_engine(settings.effective_database_url)
     try:
         yield engine, make_url(settings.effective_database_url).render_as_string(hide_password=True)

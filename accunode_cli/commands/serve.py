@@ -117,14 +117,14 @@ def serve(
 
     from accunode_cli.server.app import create_app
     from accunode_cli.server.logs import configure_logging
-    from accunode_cli.storage.db import make_engine
+    from accunode_cli.storage.db import make_engine, make_private_folder
     from accunode_cli.storage.migrate import upgrade_database
 
     settings = _load_settings()
     if reload and workers > 1:
         raise UsageError("--reload and --workers cannot be combined")
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_folder(settings.data_dir)
     engine = make_engine(settings.effective_database_url)
     upgrade_database(engine)  # once, before any worker starts
     engine.dispose()

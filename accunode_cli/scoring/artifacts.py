@@ -150,9 +150,13 @@ def write_model_folder(out_dir: Path, files: dict[str, bytes], manifest: dict[st
         for name, body in files.items():
             (staging / name).write_bytes(body)
         write_manifest(staging, manifest)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
+        if out_dir.exists():  # a model folder (checked first): swap, then drop the old one
+            retired = Path(tempfile.mkdtemp(prefix=".accunode-old-", dir=out_dir.parent))
+            out_dir.rename(retired / "model")
+            staging.rename(out_dir)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(out_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging)

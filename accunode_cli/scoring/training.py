@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from accunode_cli import __version__
-from accunode_cli.errors import InputError, ModelError
+from accunode_cli.errors import InputError, ModelError, UsageError
 from accunode_cli.scoring import artifacts
 from accunode_cli.scoring.cleaning import MISSING, OK, CleanColumn, apply_floor, clean_column
 from accunode_cli.scoring.engine import PDModel, compile_members
@@ -166,6 +166,7 @@ def train_model(kind: str, table: Any, out_dir: str | Path, *, seed: int = 7) ->
     """Train a model folder from a pyarrow Table; return its manifest. Deterministic per seed."""
     from accunode_cli.scoring.evaluation import metrics_for
 
+    out_dir = check_model_destination(Path(out_dir))  # before the work, not after it
     specs = ratio_specs(kind)
     data = clean_table(kind, table)
     split = split_rows(table, seed=seed)
@@ -258,3 +259,24 @@ def _forest_log_odds(forest_text: str, data: Cleaned) -> np.ndarray:
 
     booster = lgb.Booster(model_str=forest_text)
     return np.asarray(booster.predict(data.values, raw_score=True), dtype=np.float64)
+
+
+def check_model_destination(out_dir: Path) -> Path:
+    """Return the absolute model folder to write; refuse one whose contents are not a model.
+
+    Training replaces the folder as a whole, so it must be absent, empty, or a model folder
+    (it holds a manifest); and never the current folder or one that contains it.
+    """
+    target = out_dir.expanduser().resolve()
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--out {out_dir} is a file; give a folder for the model")
+    if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents:
+        raise UsageError(
+            f"--out {out_dir} is the current folder or contains it; give a folder of its own"
+        )
+    if target.is_dir() and any(target.iterdir()) and not (target / artifacts.MANIFEST).is_file():
+        raise UsageError(
+            f"--out {out_dir} is not empty and is not a model folder; "
+            "give a new or empty folder (or an existing model folder to replace)"
+        )
+    return target

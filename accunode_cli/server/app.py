@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 import accunode_cli.server.routes.whatif as whatif
 from accunode_cli import __version__
 from accunode_cli.config import Settings, get_settings
+from accunode_cli.server.docs import install_docs
 from accunode_cli.server.errors import install_error_handlers
 from accunode_cli.server.logs import configure_logging
 from accunode_cli.server.middleware import RequestContextMiddleware
@@ -71,9 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=_DESCRIPTION,
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # install_docs: Swagger UI from the package, not a CDN
         redoc_url=None,
     )
+    install_docs(app, openapi_url=f"{API_PREFIX}/openapi.json")
     install_error_handlers(app)
     # Authenticated routes count the client and the user in get_claims; the others here.
     for module in (auth, users, organizations, companies, whatif, predictions):

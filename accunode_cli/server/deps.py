@@ -16,6 +16,7 @@ from accunode_cli.errors import AuthError, NotFoundError, PermissionDeniedError,
 from accunode_cli.server.security import AccessClaims, client_ip, decode_access_token
 from accunode_cli.server.state import AppState
 from accunode_cli.storage.api_keys import looks_like_api_key
+from accunode_cli.storage.db import epoch_us
 from accunode_cli.storage.kv import HitResult
 from accunode_cli.storage.models import User
 from accunode_cli.storage.organizations import Access, role_rank
@@ -174,7 +175,7 @@ ClaimsDep = Annotated[AccessClaims, Depends(get_claims)]
 def _check_user(user: User | Access | None, claims: AccessClaims) -> None:
     if user is None or not user.is_active:
         raise AuthError("the access token is invalid or expired")
-    if user.tokens_valid_after and claims.issued_at < user.tokens_valid_after.timestamp():
+    if user.tokens_valid_after and claims.issued_at_us < epoch_us(user.tokens_valid_after):
         raise AuthError("the access token was issued before a password change")
 
 

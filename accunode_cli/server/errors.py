@@ -10,7 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accunode_cli.errors import AccuNodeError, ServiceUnavailableError
+from accunode_cli.errors import (
+    AccuNodeError,
+    ConflictError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from accunode_cli.server.logs import request_id_var
 
 __all__ = ["install_error_handlers", "envelope_response", "internal_error_response"]
@@ -27,6 +32,7 @@ _HTTP_CODES = {
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    422: "invalid_input",
     429: "rate_limited",
 }
 
@@ -105,11 +111,23 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _database_error(_: Request, exc: Exception) -> JSONResponse:
-    from sqlalchemy.exc import DataError, DBAPIError
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
 
     if isinstance(exc, DataError):  # a value the database cannot hold (a NUL byte, say)
         log.info("value refused by the database", extra={"error_type": type(exc).__name__})
         return envelope_response(422, "invalid_input", "a value in the request cannot be stored")
+    # A concurrent request changed what this one relied on; a retry gets the new state.
+    if isinstance(exc, StaleDataError):  # the row was deleted under an update or delete
+        log.info("row deleted concurrently", extra={"error_type": type(exc).__name__})
+        return _accunode_error(_, NotFoundError("not found: it was deleted by another request"))
+    if isinstance(exc, IntegrityError):
+        log.info("constraint refused a write", extra={"error_type": type(exc).__name__})
+        if _is_foreign_key_violation(exc):  # what it refers to was deleted meanwhile
+            return _accunode_error(
+                _, NotFoundError("not found: what this refers to was deleted by another request")
+            )
+        return _accunode_error(_, ConflictError("the request conflicts with a concurrent change"))
 
     if isinstance(exc, DBAPIError) and exc.connection_invalidated or _is_unreachable(exc):
         log.error("database unavailable", extra={"error_type": type(exc).__name__})
@@ -118,10 +136,24 @@ def _database_error(_: Request, exc: Exception) -> JSONResponse:
     return internal_error_response()
 
 
-def _is_unreachable(exc: Exception) -> bool:
-    from sqlalchemy.exc import InterfaceError, OperationalError
+def _is_foreign_key_violation(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "23503" or "FOREIGN KEY constraint" in str(orig)
 
-    return isinstance(exc, OperationalError | InterfaceError)
+
+def _is_unreachable(exc: BaseException) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    # PoolTimeoutError: every pooled connection stayed busy past the checkout timeout. The
+    # chain is followed: a connection lost mid-transaction resurfaces as PendingRollbackError.
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OperationalError | InterfaceError | PoolTimeoutError):
+            return True
+        current, seen = current.__cause__ or current.__context__, seen + 1
+    return False
 
 
 def install_error_handlers(app: FastAPI) -> None:

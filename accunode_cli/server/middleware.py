@@ -26,6 +26,10 @@ _SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+# A NUL character, escaped in JSON (an odd number of backslashes before u0000) or in a URL.
+# PostgreSQL cannot store one and SQLite would: both backends refuse it here, alike.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_NUL_MESSAGE = "text must not contain NUL characters (\\u0000)"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -128,15 +132,22 @@ class RequestContextMiddleware:
     ) -> None:
         received = 0
         limit = self._limit(scope)
+        is_json = "json" in (_header(scope, b"content-type") or "")
+        tail = b""
+        raise_nul = b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, tail
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                body = message.get("body", b"")
+                received += len(body)
                 if received > limit:
                     # an HTTPException passes FastAPI's body parsing untouched (others become 400)
                     raise HTTPException(413, self._too_large(limit))
+                if is_json and _NUL_ESCAPE.search(tail + body):
+                    raise HTTPException(422, _NUL_MESSAGE)
+                tail = (tail + body)[-32:]
             return message
 
         async def tagged_send(message: Message) -> None:
@@ -146,14 +157,15 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            if raise_nul:
+                raise HTTPException(422, _NUL_MESSAGE)
             await self.app(scope, limited_receive, tagged_send)
         except HTTPException as exc:  # raised by limited_receive outside any route
             if status["sent"]:
                 raise
             status["code"] = exc.status_code
-            for part in _envelope(
-                exc.status_code, "payload_too_large", exc.detail, request_id_var.get()
-            ):
+            code = "payload_too_large" if exc.status_code == 413 else "invalid_input"
+            for part in _envelope(exc.status_code, code, exc.detail, request_id_var.get()):
                 await send(part)
         except Exception:
             logging.getLogger("accunode.server").exception("unhandled error")

@@ -52,6 +52,8 @@ class AccessClaims:
     session_id: str
     issued_at: int
     expires_at: int
+    issued_at_us: int = 0
+    """Microseconds since the epoch (0 in a token without it): compared with revocation times."""
 
 
 def create_access_token(
@@ -64,11 +66,13 @@ def create_access_token(
     minutes: float,
 ) -> tuple[str, int]:
     """Return a signed access token and its lifetime in seconds."""
-    now = datetime.now(UTC)
+    now_us = time.time_ns() // 1000
+    now = datetime.fromtimestamp(now_us / 1_000_000, UTC)
     claims = {
         "sub": str(user_id),
         "sid": str(session_id),
-        "iat": int(now.timestamp()),
+        "iat": now_us // 1_000_000,
+        "iat_us": now_us,  # iat has whole seconds: a password change must not miss the rest
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
         "jti": uuid.uuid4().hex,
         "iss": issuer,
@@ -110,20 +114,32 @@ def _verified_access_claims(token: str, secret: str, issuer: str, audience: str)
             session_id=str(claims.get("sid", "")),
             issued_at=int(claims["iat"]),
             expires_at=int(claims["exp"]),
+            issued_at_us=int(claims.get("iat_us", int(claims["iat"]) * 1_000_000)),
         )
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise AuthError("the access token is invalid or expired") from exc
 
 
 def create_purpose_token(
-    *, subject: str, purpose: str, secret: str, issuer: str, hours: int, extra: dict[str, Any]
+    *,
+    subject: str,
+    purpose: str,
+    secret: str,
+    issuer: str,
+    hours: int,
+    extra: dict[str, Any],
+    minutes: int | None = None,
 ) -> str:
-    """Return a signed token usable only for ``purpose`` (for example verify-email)."""
+    """Return a signed token usable only for ``purpose`` (for example verify-email).
+
+    It lives ``hours``, or ``minutes`` when given.
+    """
     now = datetime.now(UTC)
+    lifetime = timedelta(minutes=minutes) if minutes is not None else timedelta(hours=hours)
     claims = {
         "sub": subject,
         "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(hours=hours)).timestamp()),
+        "exp": int((now + lifetime).timestamp()),
         "jti": uuid.uuid4().hex,
         "iss": issuer,
         "aud": f"{issuer}:{purpose}",

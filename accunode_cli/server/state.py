@@ -58,6 +58,12 @@ class AppState:
             else None
         )
         self.writers = {kind: self._writer(kind, model) for kind, model in self.models.items()}
+        if isinstance(self.store, RedisStore):
+            # Revocations made by any process while Redis was down reach every process when
+            # it returns: they are kept in the database and copied back (server/accounts.py).
+            from accunode_cli.server.accounts import replay_revocations
+
+            self.store.on_recover = partial(replay_revocations, self)
 
     def _writer(self, kind: str, model: Any) -> Coalescer[PredictionRequest, dict[str, Any]]:
         from accunode_cli.services import predictions
@@ -147,16 +153,20 @@ def _load_models(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
 def build_state(settings: Settings) -> AppState:
     """Open the database (migrating it), the store and the models."""
     from accunode_cli.server.security import hash_password
-    from accunode_cli.storage.db import make_engine, make_session_factory
+    from accunode_cli.storage.db import make_engine, make_private_folder, make_session_factory
     from accunode_cli.storage.kv import make_store
     from accunode_cli.storage.migrate import upgrade_database
 
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
-    upgrade_database(engine)
+        make_private_folder(settings.data_dir)
+    migrating = make_engine(settings.effective_database_url)  # no deadline: DDL may take long
+    try:
+        upgrade_database(migrating)
+    finally:
+        migrating.dispose()
+    engine = make_engine(settings.effective_database_url, timeout=settings.database_timeout_seconds)
     models, errors = _load_models(settings)
-    return AppState(
+    state = AppState(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
@@ -166,3 +176,8 @@ def build_state(settings: Settings) -> AppState:
         jwt_secret=settings.effective_jwt_secret(),
         dummy_password_hash=hash_password("not a real password", rounds=settings.bcrypt_rounds),
     )
+    if isinstance(state.store, RedisStore):  # revocations made while this process was down
+        from accunode_cli.server.accounts import replay_revocations
+
+        replay_revocations(state)
+    return state

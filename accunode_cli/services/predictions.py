@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from accunode_cli.errors import AccuNodeError, InputError
-from accunode_cli.scoring import normalise_quarter, ratio_names
+from accunode_cli.scoring import clean_column, normalise_quarter, ratio_names
+from accunode_cli.scoring.cleaning import NOT_MEANINGFUL, NOT_MEANINGFUL_TOKENS, OK, STATUS_NAMES
 from accunode_cli.storage import predictions as stored
 from accunode_cli.storage.companies import CompanyRef
 from accunode_cli.storage.db import new_id, utcnow
@@ -52,13 +53,25 @@ def score_fields(score: Score, values: Mapping[str, float | None]) -> dict[str, 
 
 
 def _as_number(value: Any) -> float | None:
-    """The stored form of an input ratio: a number, or None (a marker such as "n/a")."""
+    """The stored form of an input ratio: a number, or None (a marker such as "n/a" or "NM").
+
+    Text is read by the scoring core's cleaning, as the CLI reads a cell ("12.5%" is 12.5);
+    that a ratio was not meaningful is kept in the prediction's flags.
+    """
     if value is None or isinstance(value, bool):
         return None
-    try:
+    if isinstance(value, int | float):
         return float(value)
-    except (TypeError, ValueError):
-        return None
+    cleaned = clean_column([str(value)])
+    return float(cleaned.values[0]) if cleaned.status[0] == OK else None
+
+
+def _stored_ratio(row: Any, name: str) -> Any:
+    """A stored ratio as it was given: a NULL flagged not meaningful was "NM", not missing."""
+    value = getattr(row, name)
+    if value is None and (row.flags or {}).get(name) == STATUS_NAMES[NOT_MEANINGFUL]:
+        return NOT_MEANINGFUL_TOKENS[0]
+    return value
 
 
 def unscorable(score: Score) -> InputError | None:
@@ -134,13 +147,13 @@ def rescore_prediction(
     kind: str,
     prediction_id: uuid.UUID,
     model: PDModel,
-    ratios: Mapping[str, float | None],
+    ratios: Mapping[str, Any],
 ) -> stored.Prediction:
     """Replace the ratios of a prediction and score it again with the current model."""
     row = stored.get_prediction(
         session, organization_id=organization_id, kind=kind, prediction_id=prediction_id
     )
-    merged = {name: ratios.get(name, getattr(row, name)) for name in ratio_names(kind)}
+    merged = {name: ratios.get(name, _stored_ratio(row, name)) for name in ratio_names(kind)}
     score = model.score_one(merged)
     problem = unscorable(score)
     if problem is not None:
@@ -150,5 +163,5 @@ def rescore_prediction(
         organization_id=organization_id,
         kind=kind,
         prediction_id=prediction_id,
-        fields=score_fields(score, merged),
+        fields=score_fields(score, {name: _as_number(value) for name, value in merged.items()}),
     )

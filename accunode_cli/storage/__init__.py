@@ -13,6 +13,7 @@ __all__ = [
     "kv",
     "migrate",
     "models",
+    "operators",
     "organizations",
     "predictions",
     "tokens",

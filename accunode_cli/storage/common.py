@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, Table, and_, bindparam, cast, func, select, tuple_
+from sqlalchemy import Row, Select, Table, and_, bindparam, cast, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ __all__ = [
     "dialect_insert",
     "insert_many_unless_exist",
     "select_by_keys",
+    "lock_row",
     "MAX_PAGE_SIZE",
 ]
 
@@ -211,3 +212,18 @@ def _unnest_select(table: Table, key_columns: tuple[str, ...], columns: tuple[st
     keys = func.unnest(*arrays).table_valued(*key_columns).render_derived()
     match = and_(*(table.c[name] == keys.c[name] for name in key_columns))
     return select(*(table.c[name] for name in columns)).select_from(table.join(keys, match))
+
+
+def lock_row(session: Session, model: type, id: uuid.UUID) -> bool:
+    """Lock one row until the transaction ends, so a check-then-write on it cannot interleave.
+
+    PostgreSQL: ``SELECT … FOR UPDATE``, after which each new statement of the transaction
+    (READ COMMITTED) sees what the previous holder committed. SQLite has no row locks: a no-op
+    ``UPDATE`` takes the database's single write lock (waiting out the busy timeout), the
+    same effect as an immediate transaction. Returns whether the row exists.
+    """
+    key = model.id  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "sqlite":
+        result = session.execute(update(model).where(key == id).values(id=key))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+    return session.scalar(select(key).where(key == id).with_for_update()) is not None

@@ -65,8 +65,16 @@ def list_companies(
     """Return one page of the organization's companies, filtered and sorted."""
     query = select(Company).where(Company.organization_id == organization_id)
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(or_(Company.symbol.ilike(pattern), Company.name.ilike(pattern)))
+        # % and _ are matched literally, like every other character of the search text
+        literal = search.strip().lower().replace("\\", "\\\\")
+        literal = literal.replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
+        query = query.where(
+            or_(
+                Company.symbol.ilike(pattern, escape="\\"),
+                Company.name.ilike(pattern, escape="\\"),
+            )
+        )
     if sector:
         query = query.where(Company.sector == sector)
     return paginate(session, order_by(query, Company, sort, COMPANY_SORTS), page=page, size=size)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -16,8 +18,11 @@ __all__ = [
     "UTCDateTime",
     "JSONType",
     "make_engine",
+    "make_private_folder",
     "make_session_factory",
     "utcnow",
+    "epoch_us",
+    "as_utc",
     "new_id",
 ]
 
@@ -25,6 +30,19 @@ __all__ = [
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return a datetime in UTC; one without an offset (or a bare date) is read as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def epoch_us(moment: datetime) -> int:
+    """Return an aware datetime as whole microseconds since the epoch (exact, no float)."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def new_id() -> uuid.UUID:
@@ -78,9 +96,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create the engine for a database URL (SQLite file or PostgreSQL)."""
+def make_private_folder(folder: Path) -> None:
+    """Create the embedded database's folder (and parents) readable by its owner only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+
+
+def _create_private_file(url: str) -> None:
+    """Create a new SQLite file with mode 0600 (its -wal and -shm files take the same mode)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists() and path.parent.is_dir():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def make_engine(url: str, *, pool_size: int = 10, timeout: float | None = None) -> Engine:
+    """Create the engine for a database URL (SQLite file or PostgreSQL).
+
+    With ``timeout`` (seconds), every wait on PostgreSQL is bounded by about that long: the
+    connection (``connect_timeout``), the pool checkout, the server's ``statement_timeout``,
+    TCP keepalives for a dead peer, and a client-side deadline on each round trip for a
+    database that stalls without closing anything (``storage/deadline.py``).
+    """
     if url.startswith("sqlite"):
+        _create_private_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -88,13 +129,32 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     # A generic plan made while a table was small (a sequential scan) would otherwise stay
     # cached on the connection as the table grows, until the next ANALYZE; and unprepared
     # statements also work through PgBouncer in transaction mode.
-    return create_engine(
+    connect_args: dict[str, Any] = {"prepare_threshold": None}
+    bounds: dict[str, Any] = {}
+    if timeout is not None:
+        connect_args.update(
+            connect_timeout=max(1, round(timeout / 2)),
+            keepalives=1,
+            keepalives_idle=max(1, round(timeout)),
+            keepalives_interval=1,
+            keepalives_count=3,
+            options=f"-c statement_timeout={int(timeout * 1000)}",
+        )
+        bounds["pool_timeout"] = max(1.0, timeout / 2)
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"prepare_threshold": None},
+        connect_args=connect_args,
+        **bounds,
     )
+    if timeout is not None:
+        from accunode_cli.storage.deadline import install_deadlines
+
+        # A little over statement_timeout: a slow query is cancelled by the server first.
+        install_deadlines(engine, timeout + 1)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

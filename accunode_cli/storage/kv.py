@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 __all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "make_store", "HitRequest", "HitResult"]
@@ -22,6 +22,7 @@ HitResult = tuple[list[tuple[int, int]], bool]
 """Each counter's (count, seconds until reset), and whether any flag is set."""
 
 log = logging.getLogger("accunode.storage.kv")
+_RELEASE = "if redis.call('get', KEYS[1]) then return redis.call('decr', KEYS[1]) end return 0"
 
 
 class KeyValueStore(Protocol):
@@ -33,6 +34,10 @@ class KeyValueStore(Protocol):
 
     def count(self, key: str) -> int:
         """Return the current window's count of ``key`` (0 when none)."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Take back one hit counted by ``incr_window`` (a reservation that was not used)."""
         ...
 
     def hit_many(self, requests: Sequence[HitRequest], window_seconds: int) -> list[HitResult]:
@@ -53,6 +58,10 @@ class KeyValueStore(Protocol):
 
     def cache_set(self, key: str, value: str, ttl_seconds: int) -> None:
         """Cache a value for ``ttl_seconds``."""
+        ...
+
+    def cache_get_many(self, *keys: str) -> list[str | None]:
+        """Return several cached values (None for each missing one) in one round trip."""
         ...
 
     def cache_delete(self, *keys: str) -> None:
@@ -107,6 +116,12 @@ class MemoryStore:
             for counters, flags in requests
         ]
 
+    def release(self, key: str) -> None:
+        with self._lock:
+            item = self._values.get(key)
+            if item is not None and isinstance(item[0], int) and item[0] > 0:
+                self._values[key] = (item[0] - 1, item[1])
+
     def count(self, key: str) -> int:
         with self._lock:
             value = self._live(key, time.monotonic())
@@ -130,6 +145,9 @@ class MemoryStore:
     def cache_set(self, key: str, value: str, ttl_seconds: int) -> None:
         with self._lock:
             self._values[key] = (value, time.monotonic() + ttl_seconds)
+
+    def cache_get_many(self, *keys: str) -> list[str | None]:
+        return [self.cache_get(key) for key in keys]
 
     def cache_delete(self, *keys: str) -> None:
         with self._lock:
@@ -156,6 +174,10 @@ class RedisStore:
         self._prefix = prefix
         self._local = MemoryStore()
         self._last_warning = 0.0
+        self.on_recover: Callable[[], object] | None = None
+        """Called (on a thread of its own) once Redis answers again after an outage."""
+        self._watching = threading.Lock()
+        self._closed = threading.Event()
 
     def _degraded(self, operation: str, exc: BaseException) -> None:
         now = time.monotonic()
@@ -165,6 +187,25 @@ class RedisStore:
                 "redis unavailable, degrading to in-process store",
                 extra={"operation": operation, "error_type": type(exc).__name__},
             )
+        if self._watching.acquire(blocking=False):  # one watcher per outage
+            threading.Thread(target=self._watch, name="redis-recovery", daemon=True).start()
+
+    def _watch(self) -> None:
+        """Ping Redis every second until it answers, then run ``on_recover``."""
+        try:
+            while not self._closed.wait(1.0):
+                try:
+                    self._redis.ping()
+                except self._errors:
+                    continue
+                log.warning("redis reachable again", extra={"operation": "recover"})
+                if self.on_recover is not None:
+                    self.on_recover()
+                return
+        except Exception as exc:  # noqa: BLE001 - a failed replay is retried at the next outage
+            log.error("redis recovery failed", extra={"error_type": type(exc).__name__})
+        finally:
+            self._watching.release()
 
     def incr_window(self, key: str, window_seconds: int) -> tuple[int, int]:
         full = self._prefix + key
@@ -218,6 +259,13 @@ class RedisStore:
             results.append((counts, revoked))
         return results
 
+    def release(self, key: str) -> None:
+        try:  # never creates the key: an expired window stays expired
+            self._redis.eval(_RELEASE, 1, self._prefix + key)
+        except self._errors as exc:
+            self._degraded("release", exc)
+            self._local.release(key)
+
     def count(self, key: str) -> int:
         try:
             value = self._redis.get(self._prefix + key)
@@ -256,6 +304,14 @@ class RedisStore:
         except self._errors as exc:
             self._degraded("cache_set", exc)
 
+    def cache_get_many(self, *keys: str) -> list[str | None]:
+        try:
+            values = self._redis.mget([self._prefix + key for key in keys])
+        except self._errors as exc:
+            self._degraded("cache_get", exc)
+            return [None] * len(keys)
+        return [value if isinstance(value, str) else None for value in values]
+
     def cache_delete(self, *keys: str) -> None:
         try:
             self._redis.delete(*(self._prefix + key for key in keys))
@@ -271,6 +327,7 @@ class RedisStore:
             raise ServiceUnavailableError("redis is not reachable") from exc
 
     def close(self) -> None:
+        self._closed.set()
         self._redis.close()
 
 

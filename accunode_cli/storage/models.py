@@ -33,6 +33,7 @@ __all__ = [
     "AnnualPrediction",
     "QuarterlyPrediction",
     "RefreshToken",
+    "RevokedToken",
     "Job",
     "JobChunk",
     "JOB_STATUSES",
@@ -54,12 +55,13 @@ def _created_by() -> Mapped[uuid.UUID | None]:
 
 
 class User(_Audited, Base):
-    """A person who logs in; the email is stored case-folded and is unique."""
+    """A person who logs in; the email is kept as given, and its case-folded key is unique."""
 
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(100))
     full_name: Mapped[str] = mapped_column(String(200), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -216,6 +218,20 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RevokedToken(Base):
+    """A revoked access token (``jti:…``) or login session (``sid:…``), kept until it expires.
+
+    The durable copy of the revocation flags kept in Redis: a revocation made while Redis was
+    unreachable is replayed to it from here when it returns.
+    """
+
+    __tablename__ = "revoked_tokens"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import AuthError, ConflictError, NotFoundError, PermissionDeniedError
-from accunode_cli.storage.common import insert_or_conflict
+from accunode_cli.storage.common import insert_or_conflict, lock_row
 from accunode_cli.storage.db import utcnow
 from accunode_cli.storage.models import ROLES, Invitation, Membership, Organization, User
 from accunode_cli.storage.users import normalise_email
@@ -37,6 +37,8 @@ __all__ = [
     "remove_member",
     "create_invitation",
     "accept_invitation",
+    "list_invitations",
+    "revoke_invitation",
 ]
 
 INVITATION_DAYS = 7
@@ -182,6 +184,22 @@ def _owner_count(session: Session, organization_id: uuid.UUID) -> int:
     )
 
 
+def _locked_actor(session: Session, organization_id: uuid.UUID, actor: Membership) -> Membership:
+    """Lock the organization's memberships and return the actor's role as it is now.
+
+    Every change of a member's role or membership takes the organization's row lock first,
+    so two owners demoting each other (or both leaving) run one after the other and the
+    second sees the first's result: exactly one of them meets the last-owner rule.
+    """
+    if not lock_row(session, Organization, organization_id):
+        raise NotFoundError("organization not found", details={"id": str(organization_id)})
+    session.expire(actor)
+    current = get_membership(session, organization_id=organization_id, user_id=actor.user_id)
+    if current is None:
+        raise NotFoundError("organization not found", details={"id": str(organization_id)})
+    return current
+
+
 def _target(session: Session, *, organization_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
     member = get_membership(session, organization_id=organization_id, user_id=user_id)
     if member is None:
@@ -198,11 +216,20 @@ def change_member_role(
     role: str,
 ) -> Membership:
     """Give a member a new role under the role rules."""
+    asked_as = actor.role
+    actor = _locked_actor(session, organization_id, actor)
     _require_manager(actor)
     member = _target(session, organization_id=organization_id, user_id=user_id)
+    last_owner = (
+        member.role == "owner" and role != "owner" and _owner_count(session, organization_id) <= 1
+    )
+    # Of two owners demoting each other, the second learns of the conflict (409), not that
+    # the first's demotion has just taken its rights (403).
+    if last_owner and asked_as == "owner":
+        raise ConflictError("the last owner cannot be demoted")
     if role_rank(role) > role_rank(actor.role) or role_rank(member.role) > role_rank(actor.role):
         raise PermissionDeniedError("nobody can grant or change a role above their own")
-    if member.role == "owner" and role != "owner" and _owner_count(session, organization_id) <= 1:
+    if last_owner:
         raise ConflictError("the last owner cannot be demoted")
     member.role = role
     session.flush()
@@ -213,6 +240,7 @@ def remove_member(
     session: Session, *, organization_id: uuid.UUID, actor: Membership, user_id: uuid.UUID
 ) -> None:
     """Remove a member (or let a member leave) under the role rules."""
+    actor = _locked_actor(session, organization_id, actor)
     member = _target(session, organization_id=organization_id, user_id=user_id)
     if member.user_id != actor.user_id:
         _require_manager(actor)
@@ -241,7 +269,7 @@ def create_invitation(
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         organization_id=organization_id,
-        email=normalise_email(email),
+        email=email.strip(),  # mailed as given; compared on its key when accepted
         role=role,
         token_hash=_hash(token),
         expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
@@ -252,16 +280,56 @@ def create_invitation(
     return invitation, token
 
 
+def list_invitations(
+    session: Session, *, organization_id: uuid.UUID, actor: Membership
+) -> list[Invitation]:
+    """Return the organization's pending invitations (not accepted, not expired)."""
+    _require_manager(actor)
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organization_id == organization_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at, Invitation.id)
+        )
+    )
+
+
+def revoke_invitation(
+    session: Session, *, organization_id: uuid.UUID, actor: Membership, invitation_id: uuid.UUID
+) -> None:
+    """Delete a pending invitation of the organization; its token stops working."""
+    _require_manager(actor)
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.id == invitation_id,
+            Invitation.organization_id == organization_id,
+            Invitation.accepted_at.is_(None),
+        )
+    )
+    if invitation is None:
+        raise NotFoundError("invitation not found", details={"id": str(invitation_id)})
+    if role_rank(invitation.role) > role_rank(actor.role):
+        raise PermissionDeniedError("nobody can revoke an invitation above their own role")
+    session.delete(invitation)
+    session.flush()
+
+
 def accept_invitation(session: Session, *, token: str, user: User) -> Membership:
     """Join the inviting organization with the invited role; the token works once, for its email."""
-    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _hash(token)))
-    if (
-        invitation is None
-        or invitation.accepted_at is not None
-        or invitation.expires_at <= utcnow()
-        or invitation.email != user.email
-    ):
-        raise AuthError("the invitation is invalid, used, expired or for another email")
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.token_hash == _hash(token)).with_for_update()
+    )
+    usable = invitation is not None and invitation.accepted_at is None
+    if invitation is None or not usable or invitation.expires_at <= utcnow():
+        raise AuthError("the invitation is invalid, used, revoked or expired")
+    if normalise_email(invitation.email) != normalise_email(user.email):
+        raise PermissionDeniedError(
+            "this invitation was sent to another email address; log in with that one"
+        )
     invitation.accepted_at = utcnow()
     membership = Membership(
         organization_id=invitation.organization_id, user_id=user.id, role=invitation.role

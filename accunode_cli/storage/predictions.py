@@ -22,6 +22,7 @@ from accunode_cli.storage.common import (
     select_by_keys,
 )
 from accunode_cli.storage.companies import CompanyIdentity, CompanyRef, resolve_companies
+from accunode_cli.storage.db import as_utc
 from accunode_cli.storage.models import AnnualPrediction, Company, QuarterlyPrediction
 
 __all__ = [
@@ -148,9 +149,9 @@ def list_predictions(
     if risk_level:
         query = query.where(cls.risk_level == risk_level.upper())
     if created_from is not None:
-        query = query.where(cls.created_at >= created_from)
+        query = query.where(cls.created_at >= as_utc(created_from))
     if created_to is not None:
-        query = query.where(cls.created_at <= created_to)
+        query = query.where(cls.created_at <= as_utc(created_to))
     if job_id is not None:
         query = query.where(cls.job_id == job_id)
     sorts = PREDICTION_SORTS + (("reporting_quarter",) if kind == "quarterly" else ())

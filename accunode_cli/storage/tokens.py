@@ -6,14 +6,15 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import AuthError
+from accunode_cli.storage.common import dialect_insert, lock_row
 from accunode_cli.storage.db import new_id, utcnow
-from accunode_cli.storage.models import RefreshToken
+from accunode_cli.storage.models import RefreshToken, RevokedToken, User
 
 __all__ = [
     "IssuedRefreshToken",
@@ -21,6 +22,8 @@ __all__ = [
     "rotate_refresh_token",
     "revoke_refresh_token",
     "revoke_user_tokens",
+    "record_revocations",
+    "live_revocations",
 ]
 
 
@@ -55,6 +58,12 @@ def issue_refresh_token(
     return IssuedRefreshToken(token=token, user_id=user_id, family_id=family)
 
 
+def _lock_user(session: Session, user_id: uuid.UUID) -> datetime | None:
+    """Lock the user's row; return the time before which every token is void (or None)."""
+    lock_row(session, User, user_id)
+    return session.scalar(select(User.tokens_valid_after).where(User.id == user_id))
+
+
 def _revoke_family(session: Session, family_id: uuid.UUID) -> None:
     session.execute(
         update(RefreshToken)
@@ -74,6 +83,12 @@ def rotate_refresh_token(
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash(token)))
     if row is None or row.expires_at <= utcnow():
         raise AuthError("the refresh token is invalid or expired")
+    # The user's row lock orders this rotation with a password change, a logout or a reuse
+    # revocation of the same user: whichever runs second sees what the first committed.
+    revoked_after = _lock_user(session, row.user_id)
+    if revoked_after is not None and row.created_at < revoked_after:
+        _revoke_family(session, row.family_id)
+        return None, row.family_id
     # Compare-and-set: of two racing refreshes with the same token, exactly one wins.
     spent = session.execute(
         update(RefreshToken)
@@ -97,6 +112,7 @@ def revoke_refresh_token(session: Session, *, token: str, user_id: uuid.UUID) ->
     )
     if row is None:
         return None
+    _lock_user(session, user_id)  # a rotation in flight commits first; its successor is revoked
     _revoke_family(session, row.family_id)
     return row.family_id
 
@@ -108,3 +124,22 @@ def revoke_user_tokens(session: Session, *, user_id: uuid.UUID) -> None:
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+def record_revocations(session: Session, *, keys: list[str], expires_at: datetime) -> None:
+    """Keep revocations (``jti:…``, ``sid:…``) in the database until ``expires_at``."""
+    if not keys:
+        return
+    insert = dialect_insert(session)(RevokedToken)
+    rows = [{"key": key, "expires_at": expires_at, "created_at": utcnow()} for key in keys]
+    session.execute(insert.values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def live_revocations(session: Session) -> list[tuple[str, datetime]]:
+    """Return the revocations that have not expired (and forget those that have)."""
+    now = utcnow()
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    rows = session.execute(
+        select(RevokedToken.key, RevokedToken.expires_at).where(RevokedToken.expires_at > now)
+    ).all()
+    return [(key, expires_at) for key, expires_at in rows]

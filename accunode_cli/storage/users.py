@@ -1,4 +1,4 @@
-"""Users: case-insensitive emails, password hashes, profile changes."""
+"""Users: emails kept as given and compared on a case-folded key, password hashes, profiles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accunode_cli.errors import ConflictError, NotFoundError
-from accunode_cli.storage.common import insert_or_conflict
+from accunode_cli.storage.common import insert_or_conflict, lock_row
 from accunode_cli.storage.db import utcnow
 from accunode_cli.storage.models import Membership, Organization, User
 
@@ -21,17 +21,27 @@ __all__ = [
     "update_user",
     "set_password_hash",
     "mark_email_verified",
+    "lock_user",
 ]
 
 
 def normalise_email(email: str) -> str:
-    """Return the email as stored and compared: trimmed and case-folded."""
+    """Return the key an email is compared on: trimmed and case-folded.
+
+    Only the key is folded ("Straße" and "STRASSE" are one account); the address is stored
+    and mailed exactly as given, since folding can turn it into another mailbox.
+    """
     return email.strip().casefold()
 
 
 def create_user(session: Session, *, email: str, password_hash: str, full_name: str) -> User:
     """Create a user with a personal organization it owns; a taken email raises ConflictError."""
-    user = User(email=normalise_email(email), password_hash=password_hash, full_name=full_name)
+    user = User(
+        email=email.strip(),
+        email_key=normalise_email(email),
+        password_hash=password_hash,
+        full_name=full_name,
+    )
     insert_or_conflict(
         session, user, lambda: ConflictError("an account with this email already exists")
     )
@@ -56,7 +66,7 @@ def get_user(session: Session, user_id: uuid.UUID) -> User:
 
 def find_user_by_email(session: Session, email: str) -> User | None:
     """Return the user with this email (any case), or None."""
-    return session.scalar(select(User).where(User.email == normalise_email(email)))
+    return session.scalar(select(User).where(User.email_key == normalise_email(email)))
 
 
 def update_user(session: Session, user: User, *, full_name: str | None = None) -> User:
@@ -68,9 +78,15 @@ def update_user(session: Session, user: User, *, full_name: str | None = None) -
 
 
 def set_password_hash(session: Session, user: User, password_hash: str) -> datetime:
-    """Store a new password hash and invalidate every token issued before now."""
+    """Store a new password hash and invalidate every token issued before now.
+
+    The user's row is locked first and the time read after: a refresh holding the lock
+    finishes before, so every token it issued is older than ``tokens_valid_after``
+    (compared to the microsecond).
+    """
+    lock_row(session, User, user.id)
     user.password_hash = password_hash
-    user.tokens_valid_after = utcnow().replace(microsecond=0)
+    user.tokens_valid_after = utcnow()
     session.flush()
     return user.tokens_valid_after
 
@@ -80,3 +96,12 @@ def mark_email_verified(session: Session, user: User) -> None:
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
         session.flush()
+
+
+def lock_user(session: Session, user_id: uuid.UUID) -> User | None:
+    """Lock a user's row for the transaction and return it as it is now (None: no such user)."""
+    if not lock_row(session, User, user_id):
+        return None
+    return session.scalar(
+        select(User).where(User.id == user_id).execution_options(populate_existing=True)
+    )

@@ -74,3 +74,37 @@ def test_a_damaged_model_folder_fails_with_exit_1(tmp_path: Path) -> None:
     assert code == 1
     assert document["error"]["code"] == "artifact_integrity"
     assert "scorecard.json" in document["error"]["message"]
+
+
+def test_train_refuses_a_folder_that_is_not_a_model_and_never_deletes_outside_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    data = tmp_path / "history.csv"
+    assert _json("model", "generate", "--kind", "annual", "--out", str(data),
+                 "--firms", "400", "--seed", "3")[0] == 0  # fmt: skip
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.docx").write_text("months of work")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("keep me")
+    monkeypatch.chdir(work)
+    for out in (str(mine), ".", str(tmp_path), str(work / "notes.txt")):
+        result = runner.invoke(app, ["model", "train", "--kind", "annual", "--data", str(data),
+                                     "--out", out])  # fmt: skip
+        assert result.exit_code == 2, (out, result.output)
+        assert "--out" in result.stderr and "Traceback" not in result.output
+    assert (mine / "thesis.docx").read_text() == "months of work"
+    assert (work / "notes.txt").read_text() == "keep me"
+    # a model folder is replaced whole, and its neighbours stay
+    import shutil
+
+    from accunode_cli.scoring.artifacts import shipped_model_dir
+
+    model = work / "model"
+    shutil.copytree(shipped_model_dir("annual"), model)
+    code, trained = _json("model", "train", "--kind", "annual", "--data", str(data),
+                          "--out", "model")  # fmt: skip
+    assert code == 0, trained
+    assert sorted(p.name for p in work.iterdir()) == ["model", "notes.txt"]
+    assert json.loads((model / "manifest.json").read_text())["version"] == trained["model_version"]

@@ -67,6 +67,7 @@ def make_settings(backend: dict[str, Any], tmp_path: Path) -> Callable[..., Sett
             "config_dir": tmp_path / "config",
             "jwt_secret": TEST_SECRET,
             "bcrypt_rounds": 4,
+            "registrations_per_hour": 100_000,  # tests register many users from one address
             "redis_prefix": prefix,
             **backend,
         }

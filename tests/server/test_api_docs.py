@@ -58,3 +58,18 @@ def test_every_route_is_documented_with_examples(settings) -> None:
             name = body["schema"]["$ref"].rsplit("/", 1)[1]
             assert components[name].get("examples"), (method, path, name)
     assert "HTTPValidationError" not in components  # 422 is the envelope, not FastAPI's shape
+
+
+def test_the_docs_page_loads_swagger_ui_from_the_server_itself(settings) -> None:
+    import re
+
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+        assert assets and all(url.startswith("/") for url in assets), assets  # no CDN
+        for url in assets:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert len(response.content) > 1000, url
+        assert client.get("/docs/oauth2-redirect").status_code == 200

@@ -46,6 +46,9 @@ def _settings(**extra: Any) -> Settings:
         bcrypt_rounds=4,
         rate_limit_per_minute=1_000_000,
         login_attempts_per_15_minutes=1_000_000,
+        login_attempts_per_address_15_minutes=1_000_000,
+        login_account_attempts_per_minute=1_000_000,
+        registrations_per_hour=1_000_000,
         **extra,
     )
 

@@ -114,8 +114,8 @@ def slow_upload(url: str, headers: dict[str, str], path: Path) -> None:
 
     def body() -> Any:
         yield (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"{path.name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
         ).encode()
         with path.open("rb") as handle:
             while block := handle.read(64 * 1024):
@@ -188,9 +188,10 @@ def test_a_worker_killed_mid_chunk_loses_and_duplicates_nothing(
         victim.process.send_signal(signal.SIGKILL)
         victim.process.wait(10)
         done = wait_for(
-            lambda: (j := job_of(server.url, headers, job["id"]))["status"]
-            not in ("queued", "running")
-            and j,
+            lambda: (
+                (j := job_of(server.url, headers, job["id"]))["status"] not in ("queued", "running")
+                and j
+            ),
             180,
             "the job to end",
         )
@@ -248,9 +249,10 @@ def test_the_embedded_server_killed_mid_job_finishes_it_after_a_restart(
         server = Server(env, tmp_path / "server2.log")
         server.wait_ready()
         done = wait_for(
-            lambda: (j := job_of(server.url, headers, job["id"]))["status"]
-            not in ("queued", "running")
-            and j,
+            lambda: (
+                (j := job_of(server.url, headers, job["id"]))["status"] not in ("queued", "running")
+                and j
+            ),
             180,
             "the job to end",
         )

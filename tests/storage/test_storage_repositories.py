@@ -24,7 +24,8 @@ def make_user(session: Session, **overrides: str) -> User:
 
 def test_emails_are_case_insensitive_and_unique(session: Session) -> None:
     user = make_user(session, email="  Ann.Lee@Example.COM ")
-    assert user.email == "ann.lee@example.com"
+    assert user.email == "Ann.Lee@Example.COM"  # kept as given; compared on its folded key
+    assert user.email_key == "ann.lee@example.com"
     with pytest.raises(ConflictError):
         make_user(session, email="ANN.LEE@example.com")
     assert users.find_user_by_email(session, "ann.LEE@EXAMPLE.com").id == user.id
@@ -115,7 +116,7 @@ def test_invitation_is_single_use_and_bound_to_its_email(session: Session) -> No
     _, token = organizations.create_invitation(
         session, organization_id=org.id, actor=actor, email=invitee.email.upper(), role="analyst"
     )
-    with pytest.raises(AuthError):
+    with pytest.raises(PermissionDeniedError):
         organizations.accept_invitation(session, token=token, user=stranger)
     membership = organizations.accept_invitation(session, token=token, user=invitee)
     assert membership.role == "analyst"

@@ -17,12 +17,13 @@ from accunode_cli.server.deps import (
     request_client_ip,
 )
 from accunode_cli.server.errors import envelope_response
-from accunode_cli.server.presenters import user_body
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
     LoginRequest,
     Message,
     PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     RefreshRequest,
     TokenPair,
     UserPublic,
@@ -44,17 +45,26 @@ LIMITED = [Depends(limit_client)]  # authenticated routes are counted by get_cla
     dependencies=LIMITED,
 )
 def register(
-    body: UserRegister, state: StateDep, session: SessionDep, background: BackgroundTasks
+    body: UserRegister,
+    state: StateDep,
+    session: SessionDep,
+    background: BackgroundTasks,
+    ip: ClientIp,
 ) -> Any:
-    """Create an account and its personal organization (you are its owner)."""
-    user = users.create_user(
+    """Create an account and its personal organization (you are its owner).
+
+    The answer is the same whether or not the email already has an account (the owner of
+    an existing one is mailed a notice instead), so registration does not reveal accounts.
+    """
+    return accounts.register(
+        state,
         session,
+        background,
         email=str(body.email),
-        password_hash=hash_password(body.password, rounds=state.settings.bcrypt_rounds),
+        password=body.password,
         full_name=body.full_name,
+        ip=ip,
     )
-    background.add_task(accounts.send_verification, state, user)
-    return user_body(user)
 
 
 @router.post("/login", response_model=TokenPair, dependencies=LIMITED)
@@ -137,3 +147,27 @@ def change_password(
     )
     tokens.revoke_user_tokens(session, user_id=user.id)
     return accounts.issue_tokens(state, session, user_id=user.id)
+
+
+@router.post(
+    "/password-reset/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Message,
+    dependencies=LIMITED,
+)
+def request_password_reset(
+    body: PasswordResetRequest, state: StateDep, background: BackgroundTasks, ip: ClientIp
+) -> Any:
+    """Mail a reset token (valid 30 minutes, once) if the email has an account; always 202."""
+    accounts.limit_password_reset(state, email=str(body.email), ip=ip)
+    background.add_task(accounts.send_password_reset, state, str(body.email))
+    return {"message": "if the email has an account, a reset token is on its way"}
+
+
+@router.post("/password-reset/confirm", response_model=Message, dependencies=LIMITED)
+def confirm_password_reset(body: PasswordResetConfirm, state: StateDep, session: SessionDep) -> Any:
+    """Set a new password with the mailed token; every session of the account ends."""
+    accounts.confirm_password_reset(
+        state, session, token=body.token, new_password=body.new_password
+    )
+    return {"message": "password changed; log in with the new one"}

@@ -11,7 +11,7 @@ from accunode_cli.server.deps import SessionDep, StateDep, TenantDep, WriterDep,
 from accunode_cli.server.presenters import (
     company_body,
     etag_response,
-    forget_predictions,
+    forget_predictions_after_commit,
     prediction_body,
     public_json,
 )
@@ -130,4 +130,4 @@ def _forget_company_predictions(
         ids = predictions.prediction_ids_of_company(
             session, organization_id=organization_id, kind=kind, company_id=company_id
         )
-        forget_predictions(state.store, organization_id, kind, ids)
+        forget_predictions_after_commit(session, state.store, organization_id, kind, ids)

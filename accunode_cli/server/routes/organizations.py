@@ -17,6 +17,7 @@ from accunode_cli.server.schemas import (
     InvitationAccept,
     InvitationCreate,
     InvitationPublic,
+    InvitationSummary,
     MemberPublic,
     MemberRoleUpdate,
     Message,
@@ -115,6 +116,42 @@ def invite(
         "expires_at": invitation.expires_at,
         "token": token,
     }
+
+
+@router.get("/{organization_id}/invitations", response_model=list[InvitationSummary])
+def list_invitations(
+    organization_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> Any:
+    """List the pending invitations (owners and admins; tokens are never shown again)."""
+    actor = _membership(session, organization_id, principal)
+    rows = organizations.list_invitations(session, organization_id=organization_id, actor=actor)
+    return [
+        {
+            "id": row.id,
+            "organization_id": row.organization_id,
+            "email": row.email,
+            "role": row.role,
+            "expires_at": row.expires_at,
+            "created_at": row.created_at,
+            "created_by": row.created_by,
+        }
+        for row in rows
+    ]
+
+
+@router.delete("/{organization_id}/invitations/{invitation_id}", response_model=Message)
+def revoke_invitation(
+    organization_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> Any:
+    """Revoke a pending invitation (owners and admins): its token stops working."""
+    actor = _membership(session, organization_id, principal)
+    organizations.revoke_invitation(
+        session, organization_id=organization_id, actor=actor, invitation_id=invitation_id
+    )
+    return {"message": "invitation revoked"}
 
 
 @router.put("/{organization_id}/members/{user_id}", response_model=MemberPublic)

@@ -1,6 +1,5 @@
 """/predictions/annual and /predictions/quarterly: score and store, list, read, rescore, delete."""
 
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, cast
@@ -21,13 +20,14 @@ from accunode_cli.server.deps import (
     has_role,
 )
 from accunode_cli.server.presenters import (
-    CACHE_SECONDS,
+    cache_prediction,
     etag_response,
-    forget_predictions,
+    forget_predictions_after_commit,
     prediction_body,
     prediction_cache_key,
     prediction_fields,
     public_json,
+    read_cached_prediction,
 )
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
@@ -153,14 +153,14 @@ def _add_routes(
         state: StateDep,
     ) -> Any:
         key = prediction_cache_key(tenant.organization_id, kind, prediction_id)
-        cached = state.store.cache_get(key)
+        cached, version = read_cached_prediction(state.store, key)
         if cached is not None:
-            return etag_response(request, json.loads(cached))
+            return etag_response(request, cached)
         row = predictions.get_prediction(
             session, organization_id=tenant.organization_id, kind=kind, prediction_id=prediction_id
         )
         body = public_json(public, prediction_body(row, kind))
-        state.store.cache_set(key, json.dumps(body), CACHE_SECONDS)
+        cache_prediction(state.store, key, version, body)
         return etag_response(request, body)
 
     def update_prediction(
@@ -179,7 +179,9 @@ def _add_routes(
             model=_model(state, kind),
             ratios=cast(BaseModel, body).model_dump(exclude_unset=True),
         )
-        forget_predictions(state.store, tenant.organization_id, kind, [prediction_id])
+        forget_predictions_after_commit(
+            session, state.store, tenant.organization_id, kind, [prediction_id]
+        )
         return prediction_body(row, kind)
 
     def delete_prediction(
@@ -189,7 +191,9 @@ def _add_routes(
         predictions.delete_prediction(
             session, organization_id=tenant.organization_id, kind=kind, prediction_id=prediction_id
         )
-        forget_predictions(state.store, tenant.organization_id, kind, [prediction_id])
+        forget_predictions_after_commit(
+            session, state.store, tenant.organization_id, kind, [prediction_id]
+        )
         return {"message": "prediction deleted"}
 
     label = kind.capitalize()

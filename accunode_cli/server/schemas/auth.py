@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 __all__ = [
     "UserRegister",
@@ -15,6 +15,8 @@ __all__ = [
     "RefreshRequest",
     "VerifyEmailRequest",
     "PasswordChange",
+    "PasswordResetRequest",
+    "PasswordResetConfirm",
     "UserPublic",
     "UserUpdate",
     "OrganizationCreate",
@@ -24,19 +26,36 @@ __all__ = [
     "MemberRoleUpdate",
     "InvitationCreate",
     "InvitationPublic",
+    "InvitationSummary",
     "InvitationAccept",
     "Role",
+    "NewPassword",
 ]
 
 Role = Literal["viewer", "analyst", "admin", "owner"]
-Password = Field(min_length=8, max_length=72)
+PASSWORD_MAX_BYTES = 72  # bcrypt reads no further: a longer password would be cut silently
+
+
+def _fits_bcrypt(password: str) -> str:
+    if len(password.encode()) > PASSWORD_MAX_BYTES:
+        raise ValueError(
+            f"the password is longer than {PASSWORD_MAX_BYTES} bytes in UTF-8; use a shorter one"
+        )
+    return password
+
+
+NewPassword = Annotated[
+    str,
+    Field(min_length=8, max_length=PASSWORD_MAX_BYTES, description="8 to 72 bytes in UTF-8"),
+    AfterValidator(_fits_bcrypt),
+]
 
 
 class UserRegister(BaseModel):
     """A new account. Extra fields (such as a role) are refused: nobody chooses their own role."""
 
     email: EmailStr
-    password: str = Password
+    password: NewPassword
     full_name: str = Field(default="", max_length=200)
 
     model_config = ConfigDict(
@@ -95,11 +114,32 @@ class VerifyEmailRequest(BaseModel):
     )
 
 
+class PasswordResetRequest(BaseModel):
+    """The email of the account whose password is forgotten."""
+
+    email: EmailStr
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ann@example.com"}]})
+
+
+class PasswordResetConfirm(BaseModel):
+    """The mailed reset token and the new password."""
+
+    token: str = Field(min_length=1, max_length=2048)
+    new_password: NewPassword
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"token": "eyJhbGciOi...the mailed token", "new_password": "new one 42"}]
+        }
+    )
+
+
 class PasswordChange(BaseModel):
     """The current password and a new one."""
 
     current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Password
+    new_password: NewPassword
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -193,6 +233,18 @@ class InvitationPublic(BaseModel):
     role: Role
     expires_at: datetime
     token: str
+
+
+class InvitationSummary(BaseModel):
+    """A pending invitation as its organization's managers see it (never its token)."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    email: str
+    role: Role
+    expires_at: datetime
+    created_at: datetime
+    created_by: uuid.UUID | None
 
 
 class InvitationAccept(BaseModel):

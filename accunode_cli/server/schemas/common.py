@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "ErrorBody",
     "ErrorEnvelope",
     "PagePublic",
     "Ratio",
+    "RatioIn",
     "ERROR_RESPONSES",
     "LIST_ERROR_RESPONSES",
     "Message",
@@ -20,6 +21,24 @@ T = TypeVar("T")
 
 # Any real magnitude is accepted (no artificial ranges); only NaN and infinity are refused.
 Ratio = Annotated[float | None, Field(default=None, allow_inf_nan=False)]
+# In a request, a ratio may also be text, read exactly as the CLI reads a cell (the scoring
+# core's cleaning): "12.5%", "1,234.5", "(3.2)", "NM" (not meaningful), "n/a" (missing).
+
+
+def _readable_ratio(text: str) -> str:
+    from accunode_cli.scoring.cleaning import INVALID, clean_column
+
+    if clean_column([text]).status[0] == INVALID:
+        raise ValueError("not a number, a percentage or a marker such as NM or n/a")
+    return text
+
+
+RatioIn = Annotated[
+    Annotated[float, Field(allow_inf_nan=False)]
+    | Annotated[str, Field(max_length=32), AfterValidator(_readable_ratio)]
+    | None,
+    Field(default=None, examples=[12.5, "12.5%", "NM", "n/a", None]),
+]
 
 
 class ErrorBody(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from accunode_cli.server.schemas.common import Ratio
+from accunode_cli.server.schemas.common import Ratio, RatioIn
 
 __all__ = [
     "CompanyCreate",
@@ -121,6 +121,25 @@ class QuarterlyRatios(BaseModel):
     return_on_capital: Ratio = Field(default=None, description="percent")
 
 
+class AnnualRatiosIn(BaseModel):
+    """The five annual ratios as sent: numbers, text the CLI reads ("12.5%", "NM") or null."""
+
+    long_term_debt_to_total_capital: RatioIn = Field(default=None, description="percent")
+    total_debt_to_ebitda: RatioIn = Field(default=None, description="multiple (x)")
+    net_income_margin: RatioIn = Field(default=None, description="percent")
+    ebit_to_interest_expense: RatioIn = Field(default=None, description="multiple (x)")
+    return_on_assets: RatioIn = Field(default=None, description="percent")
+
+
+class QuarterlyRatiosIn(BaseModel):
+    """The four quarterly ratios as sent: numbers, text the CLI reads ("12.5%", "NM") or null."""
+
+    total_debt_to_ebitda: RatioIn = Field(default=None, description="multiple (x)")
+    sga_margin: RatioIn = Field(default=None, description="percent")
+    long_term_debt_to_total_capital: RatioIn = Field(default=None, description="percent")
+    return_on_capital: RatioIn = Field(default=None, description="percent")
+
+
 _ANNUAL_EXAMPLE: dict[str, Any] = {
     "company_symbol": "ACME",
     "company_name": "Acme Corp",
@@ -143,13 +162,13 @@ _QUARTERLY_EXAMPLE: dict[str, Any] = {
 }
 
 
-class AnnualPredictionCreate(AnnualRatios, _CompanyRef):
+class AnnualPredictionCreate(AnnualRatiosIn, _CompanyRef):
     """Score and store one company-year."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_ANNUAL_EXAMPLE]})
 
 
-class QuarterlyPredictionCreate(QuarterlyRatios, _CompanyRef):
+class QuarterlyPredictionCreate(QuarterlyRatiosIn, _CompanyRef):
     """Score and store one company-quarter."""
 
     reporting_quarter: str = Field(
@@ -171,7 +190,7 @@ class QuarterlyPredictionCreate(QuarterlyRatios, _CompanyRef):
             raise ValueError("reporting_quarter must be Q1..Q4 or 1..4") from exc
 
 
-class AnnualPredictionUpdate(AnnualRatios):
+class AnnualPredictionUpdate(AnnualRatiosIn):
     """New ratios (omitted ones keep their value, null makes one missing); rescored."""
 
     model_config = ConfigDict(
@@ -179,7 +198,7 @@ class AnnualPredictionUpdate(AnnualRatios):
     )
 
 
-class QuarterlyPredictionUpdate(QuarterlyRatios):
+class QuarterlyPredictionUpdate(QuarterlyRatiosIn):
     """New ratios (omitted ones keep their value, null makes one missing); rescored."""
 
     model_config = ConfigDict(
