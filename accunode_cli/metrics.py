@@ -5,7 +5,7 @@ The server exposes them at ``GET /metrics`` when ``ACCUNODE_METRICS=true``
 
     count_predictions(kind, n)           predictions scored (the API counts its own routes)
     count_job_rows(kind, scored=, rejected=)   rows of bulk-upload jobs processed
-    set_queue_depth(n)                   chunks waiting in the job queue
+    set_queue_depth(chunks, jobs=)       chunks waiting in the job queue, jobs not yet split
     instrument_engine(engine)            database connections in use and pool capacity
 
 Labels never carry tenant data: routes are templates (``/companies/{company_id}``), and no
@@ -32,6 +32,7 @@ __all__ = [
     "PREDICTIONS",
     "JOB_ROWS",
     "QUEUE_DEPTH",
+    "JOBS_QUEUED",
     "DB_CONNECTIONS_IN_USE",
     "DB_POOL_CAPACITY",
     "count_predictions",
@@ -59,9 +60,16 @@ JOB_ROWS = Counter(
     "Rows of bulk-upload jobs processed, by model kind and outcome (scored or rejected).",
     ["kind", "outcome"],
 )
+# Measured from the database at each scrape (server/metrics.py): the database is the one
+# record of what is left to do, whichever processes or hosts run the chunks.
 QUEUE_DEPTH = Gauge(
     "accunode_job_queue_depth",
-    "Job chunks waiting to be processed (as last measured).",
+    "Job chunks waiting to be processed: chunks of running jobs not yet done.",
+    multiprocess_mode="mostrecent",
+)
+JOBS_QUEUED = Gauge(
+    "accunode_jobs_queued",
+    "Bulk-upload jobs queued and not yet split into chunks.",
     multiprocess_mode="mostrecent",
 )
 DB_CONNECTIONS_IN_USE = Gauge(
@@ -89,9 +97,10 @@ def count_job_rows(kind: str, *, scored: int, rejected: int) -> None:
         JOB_ROWS.labels(kind=kind, outcome="rejected").inc(rejected)
 
 
-def set_queue_depth(n: int) -> None:
-    """Record how many job chunks are waiting."""
-    QUEUE_DEPTH.set(n)
+def set_queue_depth(chunks: int, *, jobs: int = 0) -> None:
+    """Record how many job chunks are waiting, and how many jobs wait to be split."""
+    QUEUE_DEPTH.set(chunks)
+    JOBS_QUEUED.set(jobs)
 
 
 def instrument_engine(engine: Engine) -> None:

@@ -136,6 +136,7 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
                 session.rollback()
                 return None
         log.info("chunk stored", extra={"operation": where})
+        _count_rows(job.kind, outcome.counts)
         return status
     except Exception as error:
         if _database_lost(error):
@@ -147,6 +148,16 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
         last = chunk.first_row + chunk.rows - 1
         _fail(ctx, job.id, f"rows {chunk.first_row}-{last} could not be processed: {message}")
         return "failed"
+
+
+def _count_rows(kind: str, counts: dict[str, int]) -> None:
+    """Count a committed chunk's rows in the metrics: scored (stored, replaced or in conflict
+    with a stored prediction) and rejected. Only after the commit, so a chunk handed out twice
+    counts once."""
+    from accunode_cli.metrics import count_job_rows
+
+    rejected = counts["rejected"]
+    count_job_rows(kind, scored=counts["processed"] - rejected, rejected=rejected)
 
 
 def _database_lost(error: BaseException) -> bool:

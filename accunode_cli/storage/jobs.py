@@ -34,6 +34,7 @@ __all__ = [
     "fail_job",
     "stale_jobs",
     "touch_job",
+    "waiting_work",
 ]
 
 
@@ -260,3 +261,19 @@ def stale_jobs(session: Session, *, older_than: timedelta | None = None) -> list
         cutoff: datetime = utcnow() - older_than
         query = query.where(or_(Job.updated_at < cutoff))
     return list(session.scalars(query.order_by(Job.created_at)))
+
+
+def waiting_work(session: Session) -> tuple[int, int]:
+    """Return (chunks of running jobs not done, queued jobs not yet split), over every tenant.
+
+    Two counts for the metrics' queue depth, nothing of any tenant; cheap (the job status index,
+    then the chunks' (job, number) index).
+    """
+    chunks = session.scalar(
+        select(func.count())
+        .select_from(JobChunk)
+        .join(Job, Job.id == JobChunk.job_id)
+        .where(Job.status == "running", JobChunk.done.is_(False))
+    )
+    queued = session.scalar(select(func.count()).select_from(Job).where(Job.status == "queued"))
+    return int(chunks or 0), int(queued or 0)

@@ -133,3 +133,114 @@ def test_several_workers_report_one_set_of_numbers(tmp_path: Path) -> None:
             route=f"{API}/health",
             status="200",
         )
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def _upload(client: httpx.Client, path: Path, **form: str) -> str:
+    with path.open("rb") as handle:
+        answer = client.post(
+            f"{API}/predictions/bulk-upload", files={"file": (path.name, handle)}, data=form
+        )
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["id"])
+
+
+def _finished(client: httpx.Client, job_id: str) -> dict:
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = client.get(f"{API}/predictions/jobs/{job_id}").json()
+        if job["status"] not in ("queued", "running"):
+            return dict(job)
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def _sign_in(client: httpx.Client) -> None:
+    account = {"email": f"jobs-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
+    assert client.post(f"{API}/auth/register", json=account).status_code == 201
+    token = client.post(f"{API}/auth/login", json=account).json()["access_token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+
+
+def test_metrics_count_the_rows_of_real_bulk_upload_jobs(tmp_path: Path) -> None:
+    """Job rows processed, by kind and outcome, after real uploads; the queue is empty after."""
+    rows = "accunode_job_rows_processed_total"
+    server = Server(_env(tmp_path, ACCUNODE_METRICS="true"), tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            _sign_in(client)
+            sample = _finished(client, _upload(client, SAMPLES / "annual_companies.csv"))
+            assert (sample["rows_stored"], sample["rows_rejected"]) == (300, 0)
+            first = _samples(client.get("/metrics").text)
+            messy = _upload(client, SAMPLES / "messy_annual.csv", reporting_year="2024")
+            assert _finished(client, messy)["rows_rejected"] == 2
+            second = _samples(client.get("/metrics").text)
+    finally:
+        server.stop()
+    assert _value(first, rows, kind="annual", outcome="scored") == 300
+    assert (rows, frozenset({("kind", "annual"), ("outcome", "rejected")})) not in first
+    assert _value(second, rows, kind="annual", outcome="scored") == 309  # + 9 of messy
+    assert _value(second, rows, kind="annual", outcome="rejected") == 2
+    assert (rows, frozenset({("kind", "quarterly"), ("outcome", "scored")})) not in second
+    for scraped in (first, second):  # nothing left to do
+        assert scraped[("accunode_job_queue_depth", frozenset())] == 0
+        assert scraped[("accunode_jobs_queued", frozenset())] == 0
+
+
+def test_queue_depth_is_what_the_database_has_left_whoever_runs_the_chunks(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The API's scrape follows a job split and run by another process (as a worker would)."""
+    from dbservers import REDIS_URL, truncate_all
+
+    from accunode_cli.config import Settings
+    from accunode_cli.jobs.context import build_context
+    from accunode_cli.jobs.runner import prepare_job, run_chunk
+    from accunode_cli.storage.db import make_engine
+
+    engine = make_engine(pg_url)
+    truncate_all(engine)
+    prefix = f"test:metrics:{uuid.uuid4().hex}:"
+    env = _env(
+        tmp_path,
+        ACCUNODE_METRICS="true",
+        ACCUNODE_DATABASE_URL=pg_url,
+        ACCUNODE_REDIS_URL=REDIS_URL,  # jobs go to the broker; no worker runs them
+        ACCUNODE_REDIS_PREFIX=prefix,
+    )
+    server = Server(env, tmp_path / "server.log")
+    depths: list[tuple[float, float]] = []
+    try:
+        server.wait_ready()
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+
+            def depth() -> None:
+                scraped = _samples(client.get("/metrics").text)
+                depths.append(
+                    (
+                        scraped[("accunode_jobs_queued", frozenset())],
+                        scraped[("accunode_job_queue_depth", frozenset())],
+                    )
+                )
+
+            _sign_in(client)
+            depth()
+            job_id = uuid.UUID(_upload(client, SAMPLES / "annual_companies.csv"))
+            depth()
+            settings = Settings(env="test", data_dir=tmp_path / "data", database_url=pg_url)
+            worker = build_context(settings, engine=engine)
+            chunks = prepare_job(worker, job_id)  # split here, in this process
+            assert len(chunks) == 1
+            depth()
+            assert run_chunk(worker, chunks[0]) == "succeeded"
+            depth()
+            assert _finished(client, str(job_id))["rows_stored"] == 300
+    finally:
+        server.stop()
+        engine.dispose()
+    assert depths == [(0, 0), (1, 0), (0, 1), (0, 0)]
