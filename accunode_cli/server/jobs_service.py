@@ -25,7 +25,7 @@ from accunode_cli.storage import jobs
 from accunode_cli.storage.db import new_id
 from accunode_cli.storage.models import Job
 
-__all__ = ["accept_upload", "job_body", "job_outputs", "remove_job"]
+__all__ = ["accept_upload", "job_body", "job_outputs", "job_drift_body", "remove_job"]
 
 _BLOCK = 1 << 20
 log = logging.getLogger("accunode.server")
@@ -159,6 +159,18 @@ def job_outputs(
     if format == "parquet":
         return stream_results_parquet(blobs, job.id, numbers), f"{stem}.scored.parquet"
     return stream_results_csv(blobs, job.id, numbers), f"{stem}.scored.csv"
+
+
+def job_drift_body(state: AppState, tenant: Tenant, job_id: uuid.UUID) -> dict[str, Any]:
+    """Return the drift summary of a finished job's rows (``accunode drift``'s on its file)."""
+    from accunode_cli.jobs.drift import job_drift
+
+    job, numbers = _done_chunks(state, tenant, job_id)
+    context = state.job_context
+    if context is None:
+        raise ServiceUnavailableError("bulk-upload jobs are not running in this process")
+    report = job_drift(context.blobs, context.model(job.kind), job, numbers)
+    return {"job_id": str(job.id), **report.to_dict()}
 
 
 def remove_job(state: AppState, tenant: Tenant, job_id: uuid.UUID) -> None:

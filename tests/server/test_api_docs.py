@@ -31,6 +31,7 @@ EXPECTED = {
     ("get", "/predictions/jobs/{job_id}"), ("get", "/predictions/jobs/{job_id}/results"),
     ("get", "/predictions/jobs/{job_id}/errors"), ("post", "/predictions/jobs/{job_id}/cancel"),
     ("delete", "/predictions/jobs/{job_id}"),
+    ("get", "/predictions/jobs/{job_id}/drift"),
     ("post", "/api-keys"), ("get", "/api-keys"), ("get", "/api-key"),
     ("delete", "/api-keys/{key_id}"),
 }  # fmt: skip

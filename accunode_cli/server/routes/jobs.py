@@ -10,14 +10,26 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from accunode_cli.server.deps import SessionDep, StateDep, TenantDep, ensure_role
-from accunode_cli.server.jobs_service import accept_upload, job_body, job_outputs, remove_job
+from accunode_cli.server.jobs_service import (
+    accept_upload,
+    job_body,
+    job_drift_body,
+    job_outputs,
+    remove_job,
+)
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
     LIST_ERROR_RESPONSES,
     Message,
     PagePublic,
 )
-from accunode_cli.server.schemas.jobs import JobPublic, JobStatus, OnConflict, ResultFormat
+from accunode_cli.server.schemas.jobs import (
+    JobDriftPublic,
+    JobPublic,
+    JobStatus,
+    OnConflict,
+    ResultFormat,
+)
 from accunode_cli.storage import jobs
 
 router = APIRouter(prefix="/predictions", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -128,6 +140,20 @@ def job_errors(job_id: uuid.UUID, tenant: TenantDep, state: StateDep) -> Streami
     stream, name = job_outputs(state, tenant, job_id, "errors", "csv")
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(stream, media_type=_MEDIA["csv"], headers=headers)
+
+
+@router.get(
+    "/jobs/{job_id}/drift",
+    response_model=JobDriftPublic,
+    summary="Population drift of a finished job's rows",
+    description="The summary `accunode drift --json` gives on the job's file: the PSI of every "
+    "ratio and of the score on the model's own bins against its training data, each marked "
+    "stable (< 0.10), watch (0.10-0.25) or shifted (> 0.25), the shift in missing and "
+    "not-meaningful shares, and the mean PD. Over the chunks done (all of them once the job "
+    "succeeded). 409 while the job is queued or running.",
+)
+def job_drift(job_id: uuid.UUID, tenant: TenantDep, state: StateDep) -> Any:
+    return job_drift_body(state, tenant, job_id)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["JobPublic", "JobStatus", "ResultFormat", "OnConflict"]
+__all__ = ["JobPublic", "JobStatus", "ResultFormat", "OnConflict", "JobDriftPublic"]
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 ResultFormat = Literal["csv", "parquet"]
@@ -67,3 +67,50 @@ class JobPublic(BaseModel):
             ]
         }
     )
+
+
+DriftStatus = Literal["stable", "watch", "shifted"]
+
+
+class DriftBin(BaseModel):
+    """One bin: its label and the reference and current shares of rows in it."""
+
+    bin: str
+    reference: float
+    current: float
+
+
+class RatioDriftPublic(BaseModel):
+    """The drift of one ratio on the model's own bins."""
+
+    name: str
+    label: str
+    psi: float = Field(description="Population stability index")
+    status: DriftStatus = Field(description="stable < 0.10 <= watch <= 0.25 < shifted")
+    missing: list[float] = Field(description="Share of missing values: [reference, current]")
+    not_meaningful: list[float] = Field(
+        description="Share of not-meaningful values: [reference, current]"
+    )
+    bins: list[DriftBin]
+
+
+class ScoreDriftPublic(BaseModel):
+    """The drift of the score, on the training deciles of the PD."""
+
+    psi: float
+    status: DriftStatus
+    bins: list[DriftBin]
+
+
+class JobDriftPublic(BaseModel):
+    """A finished job's population against the model's training data: `accunode drift --json`."""
+
+    job_id: uuid.UUID
+    kind: Literal["annual", "quarterly"]
+    model_version: str
+    reference: str = Field(description="What the job's rows are compared with")
+    rows: dict[str, int] = Field(description="Rows counted: reference and current")
+    rejected_rows: int = Field(description="Rows left out: a cell that is no number")
+    ratios: list[RatioDriftPublic]
+    score: ScoreDriftPublic
+    mean_probability: dict[str, float | None] = Field(description="Mean PD: reference, current")
