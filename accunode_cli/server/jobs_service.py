@@ -161,15 +161,30 @@ def job_outputs(
     return stream_results_csv(blobs, job.id, numbers), f"{stem}.scored.csv"
 
 
+def _ratio_batches(blobs: Any, job: Job, numbers: list[int]) -> Iterator[dict[str, Any]]:
+    """Yield each done chunk's raw ratio columns, exactly as the runner gave them the model."""
+    from accunode_cli.tabular import match_columns
+
+    for number in numbers:
+        batch = files.read_part(blobs, files.part_key(job.id, number))
+        match = match_columns(batch.schema.names, job.kind, source=job.file_name)
+        yield files.prepare_batch(batch, match, decimal_comma=job.decimal_comma)
+
+
 def job_drift_body(state: AppState, tenant: Tenant, job_id: uuid.UUID) -> dict[str, Any]:
-    """Return the drift summary of a finished job's rows (``accunode drift``'s on its file)."""
-    from accunode_cli.jobs.drift import job_drift
+    """Return the drift of a finished job's rows against the model's training data.
+
+    The stored input parts are read as the chunks were scored (the job's decimal-comma
+    decision included), one part in memory at a time: the report equals ``accunode drift``'s
+    on the uploaded file.
+    """
+    from accunode_cli.analytics import drift_of_batches
 
     job, numbers = _done_chunks(state, tenant, job_id)
     context = state.job_context
     if context is None:
         raise ServiceUnavailableError("bulk-upload jobs are not running in this process")
-    report = job_drift(context.blobs, context.model(job.kind), job, numbers)
+    report = drift_of_batches(context.model(job.kind), _ratio_batches(context.blobs, job, numbers))
     return {"job_id": str(job.id), **report.to_dict()}
 
 
