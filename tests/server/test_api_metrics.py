@@ -126,6 +126,7 @@ def test_several_workers_report_one_set_of_numbers(tmp_path: Path) -> None:
             status="200",
         )
         assert health >= 40  # every worker's count, whichever worker answers the scrape
+        assert samples[("accunode_job_queue_depth", frozenset())] == 0  # one series, not one each
         assert health == _value(
             _samples(scrapes[0]),
             "accunode_http_requests_total",
