@@ -21,6 +21,7 @@ from accunode_cli.storage.models import Company, Organization, User
 __all__ = [
     "prediction_body",
     "prediction_fields",
+    "with_cumulative_pds",
     "company_body",
     "user_body",
     "organization_body",
@@ -77,6 +78,26 @@ def prediction_fields(row: Any, kind: str) -> dict[str, Any]:
         body["job_id"], body["row_number"] = row.job_id, row.row_number
         body["company_symbol"], body["company_name"] = row.company.symbol, row.company.name
     return body
+
+
+def with_cumulative_pds(
+    bodies: list[dict[str, Any]], horizon: int | None
+) -> list[dict[str, Any]]:
+    """Return the prediction bodies with ``cumulative_pd`` for 1..horizon years (as given
+    without a horizon). Keys and values as the what-if's; 1y is the stored probability."""
+    if horizon is None or not bodies:
+        return bodies
+    import numpy as np
+
+    from accunode_cli.analytics.term import cumulative_pds
+
+    pds = cumulative_pds(np.asarray([body["log_odds"] for body in bodies]), horizon)
+    out = []
+    for body, row in zip(bodies, pds.tolist(), strict=True):
+        curve = {f"{t + 1}y": pd for t, pd in enumerate(row)}
+        curve["1y"] = body["probability"]  # exactly the stored figure, not a recomputed one
+        out.append({**body, "cumulative_pd": curve})
+    return out
 
 
 def company_body(company: Company) -> dict[str, Any]:

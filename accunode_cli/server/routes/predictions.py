@@ -28,17 +28,20 @@ from accunode_cli.server.presenters import (
     prediction_fields,
     public_json,
     read_cached_prediction,
+    with_cumulative_pds,
 )
 from accunode_cli.server.schemas import (
     ERROR_RESPONSES,
     LIST_ERROR_RESPONSES,
     AnnualPredictionCreate,
     AnnualPredictionPublic,
+    AnnualPredictionRead,
     AnnualPredictionUpdate,
     Message,
     PagePublic,
     QuarterlyPredictionCreate,
     QuarterlyPredictionPublic,
+    QuarterlyPredictionRead,
     QuarterlyPredictionUpdate,
     RiskLevel,
 )
@@ -47,6 +50,11 @@ from accunode_cli.services import predictions as scored
 from accunode_cli.storage import companies, predictions
 
 router = APIRouter(prefix="/predictions", tags=["predictions"], responses=ERROR_RESPONSES)
+
+# ?horizon=N on the reads: cumulative PDs for 1..N years, as the what-if's `horizon`.
+HorizonQuery = Annotated[
+    int | None, Query(ge=1, le=5, description="Add cumulative_pd for 1..horizon years (1 to 5)")
+]
 
 
 def _model(state: AppState, kind: str) -> Any:
@@ -62,7 +70,11 @@ def _find_company(state: AppState, organization_id: uuid.UUID, company_id: uuid.
 
 
 def _add_routes(
-    kind: str, create: type[BaseModel], update: type[BaseModel], public: type[BaseModel]
+    kind: str,
+    create: type[BaseModel],
+    update: type[BaseModel],
+    public: type[BaseModel],
+    read: type[BaseModel],
 ) -> None:
     names = ratio_names(kind)
 
@@ -125,6 +137,7 @@ def _add_routes(
         ] = "-created_at",
         page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
         size: Annotated[int, Query(ge=1, le=100)] = 20,
+        horizon: HorizonQuery = None,
     ) -> Any:
         result = predictions.list_predictions(
             session,
@@ -142,7 +155,7 @@ def _add_routes(
             page=page,
             size=size,
         )
-        items = [prediction_body(row, kind) for row in result.items]
+        items = with_cumulative_pds([prediction_body(row, kind) for row in result.items], horizon)
         return {"items": items, "total": result.total, "page": result.page, "size": result.size}
 
     def get_prediction(
@@ -151,17 +164,22 @@ def _add_routes(
         tenant: TenantDep,
         session: SessionDep,
         state: StateDep,
+        horizon: HorizonQuery = None,
     ) -> Any:
+        # The cache holds the body without cumulative PDs (one entry whatever the horizon);
+        # they are added after it, so the ETag is of the body this horizon gets.
         key = prediction_cache_key(tenant.organization_id, kind, prediction_id)
-        cached, version = read_cached_prediction(state.store, key)
-        if cached is not None:
-            return etag_response(request, cached)
-        row = predictions.get_prediction(
-            session, organization_id=tenant.organization_id, kind=kind, prediction_id=prediction_id
-        )
-        body = public_json(public, prediction_body(row, kind))
-        cache_prediction(state.store, key, version, body)
-        return etag_response(request, body)
+        body, version = read_cached_prediction(state.store, key)
+        if body is None:
+            row = predictions.get_prediction(
+                session,
+                organization_id=tenant.organization_id,
+                kind=kind,
+                prediction_id=prediction_id,
+            )
+            body = public_json(public, prediction_body(row, kind))
+            cache_prediction(state.store, key, version, body)
+        return etag_response(request, with_cumulative_pds([body], horizon)[0])
 
     def update_prediction(
         prediction_id: uuid.UUID,
@@ -215,7 +233,8 @@ def _add_routes(
         path,
         list_predictions,
         methods=["GET"],
-        response_model=PagePublic[public],  # type: ignore[valid-type]
+        response_model=PagePublic[read],  # type: ignore[valid-type]
+        response_model_exclude_unset=True,  # cumulative_pd only with ?horizon=
         name=f"list_{kind}_predictions",
         summary=f"List {kind} predictions",
         description=f"One page of your organization's {kind} predictions, newest first. "
@@ -230,17 +249,19 @@ def _add_routes(
         "8601 times, both inclusive); `job_id` (what one bulk-upload job stored). `sort` is "
         "created_at, reporting_year, probability or "
         "risk_level, with a leading `-` for descending (default `-created_at`); `page` counts "
-        "from 1 and `size` is 1 to 100 (default 20). Every role may list.",
+        "from 1 and `size` is 1 to 100 (default 20). `horizon` (1 to 5) adds each "
+        "prediction's `cumulative_pd` for 1..horizon years. Every role may list.",
         responses=LIST_ERROR_RESPONSES,
     )
     router.add_api_route(
         path + "/{prediction_id}",
         get_prediction,
         methods=["GET"],
-        response_model=public,
+        response_model=read,
         name=f"get_{kind}_prediction",
         summary=f"Read {a_kind} prediction",
-        description="Supports ETag / If-None-Match.",
+        description="Supports ETag / If-None-Match. `horizon` (1 to 5) adds `cumulative_pd`: "
+        "the cumulative PDs for 1..horizon years, 1y being `probability`.",
     )
     router.add_api_route(
         path + "/{prediction_id}",
@@ -262,7 +283,17 @@ def _add_routes(
     )
 
 
-_add_routes("annual", AnnualPredictionCreate, AnnualPredictionUpdate, AnnualPredictionPublic)
 _add_routes(
-    "quarterly", QuarterlyPredictionCreate, QuarterlyPredictionUpdate, QuarterlyPredictionPublic
+    "annual",
+    AnnualPredictionCreate,
+    AnnualPredictionUpdate,
+    AnnualPredictionPublic,
+    AnnualPredictionRead,
+)
+_add_routes(
+    "quarterly",
+    QuarterlyPredictionCreate,
+    QuarterlyPredictionUpdate,
+    QuarterlyPredictionPublic,
+    QuarterlyPredictionRead,
 )

@@ -21,6 +21,8 @@ __all__ = [
     "QuarterlyPredictionCreate",
     "QuarterlyPredictionUpdate",
     "QuarterlyPredictionPublic",
+    "AnnualPredictionRead",
+    "QuarterlyPredictionRead",
     "RiskLevel",
 ]
 
@@ -236,6 +238,25 @@ class QuarterlyPredictionPublic(QuarterlyRatios, _PredictionOut):
     """A stored quarterly prediction."""
 
     reporting_quarter: Literal["Q1", "Q2", "Q3", "Q4"]
+
+
+_CUMULATIVE_PD = Field(
+    default=None,
+    description="Cumulative PD by year, 1y .. <horizon>y (1y is `probability`); only with "
+    "`?horizon=`, absent otherwise",
+)
+
+
+class AnnualPredictionRead(AnnualPredictionPublic):
+    """A stored annual prediction as read (GET), with cumulative PDs when asked for."""
+
+    cumulative_pd: dict[str, float] | None = _CUMULATIVE_PD
+
+
+class QuarterlyPredictionRead(QuarterlyPredictionPublic):
+    """A stored quarterly prediction as read (GET), with cumulative PDs when asked for."""
+
+    cumulative_pd: dict[str, float] | None = _CUMULATIVE_PD
 
 
 class CompanyDetailPublic(CompanyPublic):
