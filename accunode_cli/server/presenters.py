@@ -80,9 +80,7 @@ def prediction_fields(row: Any, kind: str) -> dict[str, Any]:
     return body
 
 
-def with_cumulative_pds(
-    bodies: list[dict[str, Any]], horizon: int | None
-) -> list[dict[str, Any]]:
+def with_cumulative_pds(bodies: list[dict[str, Any]], horizon: int | None) -> list[dict[str, Any]]:
     """Return the prediction bodies with ``cumulative_pd`` for 1..horizon years (as given
     without a horizon). Keys and values as the what-if's; 1y is the stored probability."""
     if horizon is None or not bodies:
