@@ -19,7 +19,7 @@ ALLOWED = {
     "analytics": {"errors", "scoring"},
     "storage": {"errors", "config", "scoring"},
     "services": {"errors", "config", "scoring", "storage"},
-    "jobs": {"errors", "config", "scoring", "storage", "services", "tabular", "metrics"},
+    "jobs": {"errors", "config", "scoring", "storage", "services", "tabular", "metrics", "logs"},
     "server": {
         "errors",
         "config",
@@ -30,6 +30,7 @@ ALLOWED = {
         "tabular",
         "metrics",
         "analytics",
+        "logs",
     },  # fmt: skip
     "client": {"errors", "config"},
 }

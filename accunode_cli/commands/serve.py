@@ -115,8 +115,8 @@ def serve(
     check_port_free(host, port)
     import uvicorn
 
+    from accunode_cli.logs import configure_logging
     from accunode_cli.server.app import create_app
-    from accunode_cli.server.logs import configure_logging
     from accunode_cli.storage.db import make_engine, make_private_folder
     from accunode_cli.storage.migrate import upgrade_database
 

@@ -8,16 +8,16 @@ or go back to the queue (their transactions roll back), and the process exits 0.
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from accunode_cli.config import Settings
 from accunode_cli.errors import ServiceUnavailableError
+from accunode_cli.logs import JsonFormatter
 
 __all__ = ["run_worker", "check_worker", "SWEEP_SECONDS", "STOP_GRACE_MS"]
 
@@ -26,27 +26,9 @@ SWEEP_SECONDS = 30.0
 STOP_GRACE_MS = 20_000  # SIGTERM to exit stays under 30 s
 
 
-class _JsonLines(logging.Formatter):
-    """One JSON object per log line, like the server's."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for field in ("operation", "error_type", "error_code"):
-            if hasattr(record, field):
-                entry[field] = getattr(record, field)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
 def _configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonLines())
+    handler.setFormatter(JsonFormatter())
     for name in ("accunode", "dramatiq"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]

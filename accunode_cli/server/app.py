@@ -13,9 +13,9 @@ from starlette.middleware.cors import CORSMiddleware
 import accunode_cli.server.routes.whatif as whatif
 from accunode_cli import __version__
 from accunode_cli.config import Settings, get_settings
+from accunode_cli.logs import configure_logging
 from accunode_cli.server.docs import install_docs
 from accunode_cli.server.errors import install_error_handlers
-from accunode_cli.server.logs import configure_logging
 from accunode_cli.server.middleware import RequestContextMiddleware
 from accunode_cli.server.routes import (
     api_keys,

@@ -16,7 +16,7 @@ from accunode_cli.errors import (
     NotFoundError,
     ServiceUnavailableError,
 )
-from accunode_cli.server.logs import request_id_var
+from accunode_cli.logs import request_id_var
 
 __all__ = ["install_error_handlers", "envelope_response", "internal_error_response"]
 

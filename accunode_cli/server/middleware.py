@@ -12,7 +12,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accunode_cli.server.logs import request_id_var
+from accunode_cli.logs import request_id_var
 from accunode_cli.server.security import client_ip
 
 __all__ = ["RequestContextMiddleware"]

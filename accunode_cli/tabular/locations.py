@@ -175,25 +175,10 @@ def _csv_source(
 def _jsonl_source(
     filesystem: Any, path: str, url: str, compression: str | None, *, batch_size: int
 ) -> Any:
-    from accunode_cli.tabular.columns import check_names
-    from accunode_cli.tabular.jsonlines import JsonLinesReader
-    from accunode_cli.tabular.sources import TableSource
+    from accunode_cli.tabular.sources import jsonl_source
 
     stream = _open_stream(filesystem, path, url, compression)
-    try:
-        reader = JsonLinesReader(stream, name=url, batch_size=batch_size)
-    except BaseException:
-        stream.close()
-        raise
-    check_names(reader.names, name=url)
-
-    def batches(text: frozenset[str]) -> Iterator[Any]:
-        try:
-            yield from reader.batches(text_columns=text)
-        finally:
-            stream.close()
-
-    return TableSource(url, "jsonl", reader.names, _open_batches=batches)
+    return jsonl_source(stream, name=url, batch_size=batch_size)
 
 
 def _parquet_source(filesystem: Any, path: str, url: str, *, batch_size: int) -> Any:

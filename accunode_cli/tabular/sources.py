@@ -28,7 +28,7 @@ from accunode_cli.tabular.formats import (
 )
 from accunode_cli.tabular.locations import is_remote, open_remote_source
 
-__all__ = ["TableSource", "drop_blank_rows", "open_source", "HEAD_BYTES"]
+__all__ = ["TableSource", "drop_blank_rows", "open_source", "jsonl_source", "HEAD_BYTES"]
 
 HEAD_BYTES = 64 * 1024
 _ROW_BYTES_GUESS = 96
@@ -288,14 +288,19 @@ def _open_parquet(path: str, *, batch_size: int) -> TableSource:
 def _open_jsonl(path: str, *, gzipped: bool, batch_size: int) -> TableSource:
     import gzip
 
-    # Closed by the batch generator below (or here on failure), not by a with-block.
+    # Closed by the batch generator of jsonl_source (or there on failure), not by a with-block.
     handle: BinaryIO = gzip.open(path, "rb") if gzipped else open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115, E501
+    return jsonl_source(handle, name=path, batch_size=batch_size)
+
+
+def jsonl_source(handle: BinaryIO, *, name: str, batch_size: int) -> TableSource:
+    """Read JSON lines from an open binary stream, which the source closes when done."""
     try:
-        reader = jsonlines.JsonLinesReader(handle, name=path, batch_size=batch_size)
+        reader = jsonlines.JsonLinesReader(handle, name=name, batch_size=batch_size)
     except BaseException:
         handle.close()
         raise
-    check_names(reader.names, name=path)
+    check_names(reader.names, name=name)
 
     def batches(text: frozenset[str]) -> Iterator[Any]:
         try:
@@ -303,7 +308,7 @@ def _open_jsonl(path: str, *, gzipped: bool, batch_size: int) -> TableSource:
         finally:
             handle.close()
 
-    return TableSource(path, "jsonl", reader.names, _open_batches=batches)
+    return TableSource(name, "jsonl", reader.names, _open_batches=batches)
 
 
 def input_size(path: str) -> int | None:

@@ -13,8 +13,8 @@ import pytest
 from api_helpers import API, PASSWORD, TEST_SECRET, TestClient, auth_headers, login, register
 
 from accunode_cli.config import Settings
+from accunode_cli.logs import JsonFormatter
 from accunode_cli.server import create_app
-from accunode_cli.server.logs import JsonFormatter
 from accunode_cli.server.security import hash_password
 
 

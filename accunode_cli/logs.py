@@ -1,4 +1,4 @@
-"""JSON log lines that carry the request id and never a password or bearer token."""
+"""JSON log lines (server and worker) that carry the request id, never a password or token."""
 
 from __future__ import annotations
 
