@@ -16,7 +16,7 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from accunode_cli.storage.common import insert_many_unless_exist, select_by_keys
-from accunode_cli.storage.db import new_id
+from accunode_cli.storage.db import new_id, new_ids
 from accunode_cli.storage.predictions import PREDICTION_CLASSES
 
 __all__ = ["store_rows", "store_table", "period_keys", "KEPT_ON_REPLACE", "STAGED_JSON"]
@@ -126,6 +126,7 @@ def _copy_and_insert(
 
     target = PREDICTION_CLASSES[kind].__tablename__
     stage = f"accunode_stage_{kind}"
+    table = table.append_column("id", new_ids(table.num_rows))
     names = list(table.schema.names)
     columns = ", ".join(
         f'"{n}" {_PG_TYPES[str(t)]}' for n, t in zip(names, table.schema.types, strict=True)
@@ -142,14 +143,12 @@ def _copy_and_insert(
         copy.write(buffer.getbuffer())
     keys = period_keys(kind)
     values = {**constants}
-    select_list = ["gen_random_uuid()"] + [
-        f"CAST(:{name} AS {_CONSTANT_TYPES[name]})" for name in constants
-    ]
-    insert_names = ["id", *constants]
+    select_list = [f"CAST(:{name} AS {_CONSTANT_TYPES[name]})" for name in constants]
+    insert_names = [*constants]
     for name in names:
         insert_names.append(name)
-        if name == "company_id":
-            select_list.append("s.company_id::uuid")
+        if name in ("id", "company_id"):
+            select_list.append(f"s.{name}::uuid")
         elif name in STAGED_JSON:
             select_list.append(f"s.{name}::jsonb")
         else:

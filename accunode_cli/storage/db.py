@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = [
     "epoch_us",
     "as_utc",
     "new_id",
+    "new_ids",
 ]
 
 
@@ -46,8 +48,36 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def new_id() -> uuid.UUID:
-    """Return a new random primary key."""
-    return uuid.uuid4()
+    """Return a new primary key: a UUIDv7 (RFC 9562), time-ordered, 74 random bits.
+
+    New rows land at the right edge of a primary-key index instead of on a random page,
+    which keeps big inserts (a bulk job's millions of rows) from rewriting the whole index.
+    """
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    raw[6] = 0x70 | (raw[6] & 0x0F)  # version 7
+    raw[8] = 0x80 | (raw[8] & 0x3F)  # RFC 9562 variant
+    return uuid.UUID(bytes=bytes(raw))
+
+
+def new_ids(count: int) -> Any:
+    """Return ``count`` UUIDv7 keys as a pyarrow string array of 32 hex digits, ascending.
+
+    The bulk path's vectorised :func:`new_id`: one timestamp, random tails, sorted so a
+    chunk's rows go into the index in key order.
+    """
+    import binascii
+
+    import numpy as np
+    import pyarrow as pa
+
+    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, :6] = np.frombuffer((time.time_ns() // 1_000_000).to_bytes(6, "big"), np.uint8)
+    raw[:, 6] = 0x70 | (raw[:, 6] & 0x0F)
+    raw[:, 8] = 0x80 | (raw[:, 8] & 0x3F)
+    ordered = np.sort(raw.view("S16").ravel())  # bytewise, as PostgreSQL orders uuids
+    digits = binascii.hexlify(ordered.tobytes())
+    offsets = np.arange(0, 32 * count + 1, 32, dtype=np.int32)
+    return pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(digits))
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -18,6 +18,7 @@ from accunode_cli.errors import ConflictError, RateLimitedError
 from accunode_cli.storage.common import Page, get_scoped, paginate
 from accunode_cli.storage.db import utcnow
 from accunode_cli.storage.models import ACTIVE_JOB_STATUSES, Job, JobChunk
+from accunode_cli.storage.predictions import PREDICTION_CLASSES
 
 __all__ = [
     "check_active_limit",
@@ -120,9 +121,20 @@ def cancel_job(session: Session, *, organization_id: uuid.UUID, job_id: uuid.UUI
 
 
 def delete_job(session: Session, *, organization_id: uuid.UUID, job_id: uuid.UUID) -> Job:
-    """Delete a job and its chunks (its predictions stay, with no job)."""
+    """Delete a job and its chunks; its predictions stay, with no job.
+
+    ``job_id`` on predictions has no foreign key (a job writes millions of rows), so the
+    predictions are cleared here. The job row goes first: that waits for a chunk being stored
+    (it holds the job's row), and the clearing statement that follows then sees its rows.
+    """
     job = get_job(session, organization_id=organization_id, job_id=job_id)
     session.execute(delete(Job).where(Job.id == job.id))
+    for cls in PREDICTION_CLASSES.values():
+        session.execute(
+            update(cls)
+            .where(cls.organization_id == organization_id, cls.job_id == job.id)
+            .values(job_id=None)
+        )
     return job
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -67,11 +68,23 @@ def _migrate(engine: Engine, operation: str, revision: str) -> None:
     check_revision(revision)
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-            config.attributes["connection"] = connection  # type: ignore[attr-defined]
-            getattr(command, operation)(config, revision)
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:  # see _sqlite_foreign_keys
+                _sqlite_foreign_keys(connection, on=False)
+            try:
+                with connection.begin():
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY}
+                        )
+                    config.attributes["connection"] = connection  # type: ignore[attr-defined]
+                    getattr(command, operation)(config, revision)
+                    if sqlite:
+                        _sqlite_check_keys(connection)
+            finally:
+                if sqlite:
+                    _sqlite_foreign_keys(connection, on=True)
     except CommandError as exc:  # a relative step past base, or a database ahead of this code
         raise UsageError(f"cannot {operation} to {revision!r}: {exc}") from exc
     except OperationalError as exc:
@@ -79,6 +92,30 @@ def _migrate(engine: Engine, operation: str, revision: str) -> None:
             "the database cannot be reached to apply migrations",
             details={"database": engine.url.render_as_string(hide_password=True)},
         ) from exc
+
+
+def _sqlite_foreign_keys(connection: Any, *, on: bool) -> None:
+    """Turn SQLite's foreign keys off for a migration, and back on after it.
+
+    SQLite alters a table by copying it and dropping the original; with foreign keys on, that
+    drop runs every ``ON DELETE CASCADE`` into the table (rebuilding ``users`` would delete
+    their memberships and personal organizations with all their predictions). The pragma
+    only takes effect outside a transaction, so it is set before the migration's begins.
+    """
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+
+
+def _sqlite_check_keys(connection: Any) -> None:
+    """Refuse (roll back) a migration that left a row pointing at nothing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        table, _, parent, _ = broken[0]
+        raise UsageError(
+            f"the migration would leave {len(broken)} rows of {table} pointing at missing "
+            f"{parent} rows; nothing was changed",
+            details={"table": table, "parent": parent},
+        )
 
 
 def current_revision(engine: Engine) -> str | None:

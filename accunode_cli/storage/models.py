@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -125,6 +126,8 @@ class Company(_Audited, Base):
     __tablename__ = "companies"
     __table_args__ = (
         UniqueConstraint("organization_id", "symbol", name="uq_companies_org_symbol"),
+        # The target of the predictions' (company, organization) foreign key.
+        UniqueConstraint("id", "organization_id", name="uq_companies_id_org"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -139,26 +142,30 @@ class Company(_Audited, Base):
 
 
 class _PredictionColumns(_Audited):
+    """The columns both prediction tables share.
+
+    A bulk-upload job writes millions of these rows, so the tables carry what reads and
+    integrity need and nothing more (docs/benchmarks.md measures each part): one foreign
+    key, on (company, organization), which also makes a prediction's organization its
+    company's; ``created_by`` and ``job_id`` are plain columns (users are never deleted,
+    only deactivated; deleting a job clears its predictions' ``job_id`` in the same
+    transaction, :func:`accunode_cli.storage.jobs.delete_job`); ids are time-ordered.
+    """
+
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    organization_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
-    company_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("companies.id", ondelete="CASCADE"), index=True
-    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    company_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     reporting_year: Mapped[int] = mapped_column(Integer)
     probability: Mapped[float] = mapped_column(Float)
     log_odds: Mapped[float] = mapped_column(Float)
-    risk_level: Mapped[str] = mapped_column(String(16), index=True)
+    risk_level: Mapped[str] = mapped_column(String(16))
     implied_rating: Mapped[str] = mapped_column(String(8))
     contributions: Mapped[dict[str, Any]] = mapped_column(JSONType)
     flags: Mapped[dict[str, Any]] = mapped_column(JSONType)
     model_version: Mapped[str] = mapped_column(String(100))
-    created_by: Mapped[uuid.UUID | None] = _created_by()
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     # Set when a bulk-upload job stored the row: its job and 1-based input row number.
-    job_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True
-    )
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     row_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     @declared_attr
@@ -175,6 +182,12 @@ class AnnualPrediction(_PredictionColumns, Base):
         UniqueConstraint("company_id", "reporting_year", name="uq_annual_company_year"),
         UniqueConstraint("job_id", "row_number", name="uq_annual_job_row"),
         Index("ix_annual_org_created", "organization_id", "created_at"),
+        ForeignKeyConstraint(
+            ["company_id", "organization_id"],
+            ["companies.id", "companies.organization_id"],
+            name="fk_annual_predictions_company_org",
+            ondelete="CASCADE",
+        ),
     )
 
     long_term_debt_to_total_capital: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -195,6 +208,12 @@ class QuarterlyPrediction(_PredictionColumns, Base):
         UniqueConstraint("job_id", "row_number", name="uq_quarterly_job_row"),
         CheckConstraint("reporting_quarter IN ('Q1', 'Q2', 'Q3', 'Q4')", name="quarter"),
         Index("ix_quarterly_org_created", "organization_id", "created_at"),
+        ForeignKeyConstraint(
+            ["company_id", "organization_id"],
+            ["companies.id", "companies.organization_id"],
+            name="fk_quarterly_predictions_company_org",
+            ondelete="CASCADE",
+        ),
     )
 
     reporting_quarter: Mapped[str] = mapped_column(String(2))

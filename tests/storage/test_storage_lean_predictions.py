@@ -1,0 +1,215 @@
+"""Migration 0005: the prediction tables bulk jobs write into, lean but still whole.
+
+One foreign key, on (company, organization), keeps a prediction inside its company's
+organization; deleting a job clears its predictions' job id even while one of its chunks is
+being stored; existing rows survive the upgrade and the downgrade; ids are time-ordered.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from accunode_cli.storage import jobs as job_rows
+from accunode_cli.storage.db import make_engine, make_session_factory, new_id, new_ids
+from accunode_cli.storage.migrate import downgrade_database, upgrade_database
+from accunode_cli.storage.models import (
+    AnnualPrediction,
+    Company,
+    Membership,
+    Organization,
+    User,
+)
+
+
+def _owner(session: Session) -> tuple[User, Organization]:
+    user = User(email=f"{uuid.uuid4().hex}@example.com", password_hash="x", full_name="A")
+    user.email_key = user.email
+    session.add(user)
+    session.flush()
+    organization = Organization(name="Org", created_by=user.id)
+    session.add(organization)
+    session.flush()
+    return user, organization
+
+
+def _company(session: Session, organization: Organization, symbol: str) -> Company:
+    company = Company(organization_id=organization.id, symbol=symbol, name=symbol)
+    session.add(company)
+    session.flush()
+    return company
+
+
+def _prediction(company: Company, organization_id: uuid.UUID, year: int, **extra: Any) -> Any:
+    return AnnualPrediction(
+        organization_id=organization_id,
+        company_id=company.id,
+        reporting_year=year,
+        probability=0.01,
+        log_odds=-4.6,
+        risk_level="LOW",
+        implied_rating="BBB",
+        contributions={},
+        flags={},
+        model_version="annual-test",
+        **extra,
+    )
+
+
+def _prediction_foreign_keys(engine: Engine) -> list[dict[str, Any]]:
+    return inspect(engine).get_foreign_keys("annual_predictions")
+
+
+def test_a_prediction_cannot_name_another_organizations_company(session: Session) -> None:
+    _, mine = _owner(session)
+    _, theirs = _owner(session)
+    company = _company(session, theirs, "ACME")
+    session.commit()
+    session.add(_prediction(company, mine.id, 2024))
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+    session.add(_prediction(company, theirs.id, 2024))
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(AnnualPrediction)) == 1
+
+
+def test_one_foreign_key_and_no_redundant_index(engine: Engine) -> None:
+    keys = _prediction_foreign_keys(engine)
+    assert [(k["constrained_columns"], k["referred_table"]) for k in keys] == [
+        (["company_id", "organization_id"], "companies")
+    ]
+    indexed = {tuple(i["column_names"]) for i in inspect(engine).get_indexes("annual_predictions")}
+    assert ("organization_id",) not in indexed and ("risk_level",) not in indexed
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_every_row_survives_upgrades_and_downgrades(
+    backend: str, tmp_path: Any, request: pytest.FixtureRequest
+) -> None:
+    """SQLite rebuilds a table to alter it; the rebuild must not cascade into its children
+    (0004 rebuilds users, 0005 companies and the prediction tables)."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        from dbservers import create_pg_database, drop_pg_database
+
+        url = create_pg_database()
+        request.addfinalizer(lambda: drop_pg_database(url))
+    engine = make_engine(url)
+    upgrade_database(engine, "0004")
+    with make_session_factory(engine)() as session:
+        user, organization = _owner(session)
+        session.add(Membership(organization_id=organization.id, user_id=user.id, role="owner"))
+        company = _company(session, organization, "OLD")
+        session.add(_prediction(company, organization.id, 2020, created_by=user.id))
+        session.commit()
+
+    def counts() -> list[int]:
+        with make_session_factory(engine)() as session:
+            return [
+                session.scalar(select(func.count()).select_from(table))
+                for table in (User, Organization, Membership, Company, AnnualPrediction)
+            ]
+
+    upgrade_database(engine)
+    assert counts() == [1, 1, 1, 1, 1]
+    assert len(_prediction_foreign_keys(engine)) == 1
+    downgrade_database(engine, "0003")
+    assert len(_prediction_foreign_keys(engine)) == 4
+    assert counts() == [1, 1, 1, 1, 1]
+    with engine.begin() as connection:  # 0003 has no email_key yet
+        assert "email_key" not in {c["name"] for c in inspect(connection).get_columns("users")}
+    upgrade_database(engine)
+    assert counts() == [1, 1, 1, 1, 1]
+    with make_session_factory(engine)() as session:
+        stored = session.scalars(select(AnnualPrediction)).all()
+        assert [(p.reporting_year, p.company.symbol, p.created_by) for p in stored] == [
+            (2020, "OLD", user.id)
+        ]
+    engine.dispose()
+
+
+def test_ids_are_time_ordered_uuid7() -> None:
+    first = new_id()
+    time.sleep(0.002)
+    batch = new_ids(1000).to_pylist()
+    time.sleep(0.002)
+    last = new_id()
+    assert first.version == 7 and all(uuid.UUID(i).version == 7 for i in batch)
+    assert batch == sorted(batch) and len(set(batch)) == 1000
+    assert first.hex < batch[0] and batch[-1] < last.hex
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_deleting_a_job_while_a_chunk_is_stored_leaves_no_prediction_naming_it(
+    pg_url: str, attempt: int
+) -> None:
+    """The chunk's transaction holds the chunk row; the delete waits for it, then clears the
+    job id of the rows the chunk committed. Without the order (clear, then delete) they
+    would keep naming a job that no longer exists."""
+    from dbservers import truncate_all
+
+    engine = make_engine(pg_url)
+    truncate_all(engine)
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        user, organization = _owner(session)
+        companies = [_company(session, organization, f"C{i}") for i in range(50)]
+        job = job_rows.create_job(
+            session,
+            organization_id=organization.id,
+            max_active=5,
+            values={
+                "created_by": user.id,
+                "kind": "annual",
+                "on_conflict": "skip",
+                "file_name": "f.csv",
+                "file_bytes": 1,
+                "blob_key": "k",
+            },
+        )
+        job_rows.add_chunks(
+            session, job_id=job.id, chunks=[(1, 1, 50)], rows_total=50, decimal_comma=False
+        )
+        org_id, job_id = organization.id, job.id
+        chunk_id = job_rows.chunks_of(session, job.id)[0].id
+    locked = threading.Event()
+    errors: list[BaseException] = []
+
+    def store() -> None:
+        try:
+            with sessions() as session, session.begin():
+                assert job_rows.lock_chunk(session, chunk_id) is not None
+                for row, company in enumerate(companies, start=1):
+                    session.add(_prediction(company, org_id, 2024, job_id=job_id, row_number=row))
+                session.flush()
+                locked.set()
+                time.sleep(0.5)  # the delete is waiting on the chunk meanwhile
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+            locked.set()
+
+    storer = threading.Thread(target=store)
+    storer.start()
+    assert locked.wait(30)
+    with sessions() as session, session.begin():
+        job_rows.delete_job(session, organization_id=org_id, job_id=job_id)
+    storer.join(30)
+    assert not errors
+    with sessions() as session:
+        stored = session.scalar(select(func.count()).select_from(AnnualPrediction))
+        naming = session.scalar(
+            select(func.count())
+            .select_from(AnnualPrediction)
+            .where(AnnualPrediction.job_id == job_id)
+        )
+    assert (stored, naming) == (50, 0)
+    engine.dispose()
