@@ -171,6 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--memory-rows", type=int, default=0)
+    parser.add_argument("--concurrency", type=int, default=2, help="the worker's threads")
     args = parser.parse_args()
     work = ROOT / "data"
     work.mkdir(exist_ok=True)
@@ -198,10 +199,19 @@ def main() -> None:
         [ACCUNODE, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
     )
     worker = None
-    results: dict[str, Any] = {"rows": args.rows, "machine": platform.platform()}
+    results: dict[str, Any] = {
+        "rows": args.rows,
+        "machine": platform.platform(),
+        "worker_concurrency": args.concurrency,
+    }
     try:
         wait_ready(api, server)
-        worker = subprocess.Popen([ACCUNODE, "worker"], env=env, stdout=log, stderr=log)
+        worker = subprocess.Popen(
+            [ACCUNODE, "worker", "--concurrency", str(args.concurrency)],
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
         email = f"bench-{uuid.uuid4().hex[:6]}@example.com"
         account = {"email": email, "password": "correct horse battery", "full_name": "Bench"}
         httpx.post(f"{api}/api/v1/auth/register", json=account, timeout=30).raise_for_status()

@@ -20,7 +20,12 @@ import numpy as np
 from accunode_cli.errors import AccuNodeError
 from accunode_cli.scoring import OK, STATUS_NAMES, clean_column
 from accunode_cli.storage.bulk import store_table
-from accunode_cli.storage.companies import CompanyIdentity, CompanyRef, resolve_companies
+from accunode_cli.storage.companies import (
+    CompanyRef,
+    known_company_ids,
+    normalise_symbol,
+    resolve_companies,
+)
 from accunode_cli.storage.db import utcnow
 
 if TYPE_CHECKING:
@@ -74,11 +79,26 @@ class ChunkOutcome:
 
 def _companies(
     session: Session, chunk: ChunkRows, rows: np.ndarray
-) -> dict[str, CompanyIdentity | AccuNodeError]:
+) -> dict[str, str | AccuNodeError]:
+    """Map each symbol of ``rows`` to its company's id (as text), creating the missing ones."""
     ident = chunk.identities
     first: dict[str, int] = {}
     for index in rows.tolist():
         first.setdefault(ident.symbols[index] or "", index)
+    normal = {symbol: normalise_symbol(symbol) for symbol in first}
+    known = known_company_ids(
+        session, organization_id=chunk.organization_id, symbols=list(normal.values())
+    )
+    found: dict[str, str | AccuNodeError] = {}
+    new: dict[str, int] = {}
+    for symbol, index in first.items():
+        company_id = known.get(normal[symbol])
+        if company_id is None:
+            new[symbol] = index
+        else:
+            found[symbol] = str(company_id)
+    # In symbol order: two chunks creating the same companies lock them in the same order.
+    new = dict(sorted(new.items(), key=lambda item: normal[item[0]]))
     refs = [
         CompanyRef(
             organization_id=chunk.organization_id,
@@ -88,38 +108,55 @@ def _companies(
             market_cap=ident.market_caps[index],
             created_by=chunk.created_by,
         )
-        for symbol, index in first.items()
+        for symbol, index in new.items()
     ]
-    resolved = resolve_companies(session, refs)
-    return dict(zip(first, resolved, strict=True))
+    for symbol, company in zip(new, resolve_companies(session, refs), strict=True):
+        found[symbol] = company if isinstance(company, AccuNodeError) else str(company.id)
+    return found
 
 
 def store_chunk(session: Session, *, model: PDModel, chunk: ChunkRows) -> ChunkOutcome:
-    """Score a chunk in one call and store its good rows; report every row's outcome."""
+    """Score a chunk in one call and store its good rows; report every row's outcome.
+
+    Per row only the identity lookups run in Python; finding each period's writer and
+    spreading the stored ids back to the rows are array operations.
+    """
     scored = model.score_columns(chunk.raw)
     ident = chunk.identities
     problems = list(ident.problems)
     for index in np.flatnonzero(scored.risk_codes < 0).tolist():
         if problems[index] is None:
             problems[index] = ("", str(scored.row_error[index] or "cannot be scored"), None)
-    rows = [index for index, problem in enumerate(problems) if problem is None]
-    companies = _companies(session, chunk, np.array(rows, dtype=np.int64)) if rows else {}
-    writer: dict[tuple[Any, ...], int] = {}  # period -> the input row (index) that writes it
-    order: list[tuple[int, tuple[Any, ...]]] = []
-    company_of: dict[int, str] = {}
-    texts = {id(c): str(c.id) for c in companies.values() if not isinstance(c, AccuNodeError)}
-    for index in rows:
-        company = companies[ident.symbols[index] or ""]
-        if isinstance(company, AccuNodeError):
-            problems[index] = ("company_symbol", company.message, ident.symbols[index])
-            continue
-        company_of[index] = texts[id(company)]
-        key = (company.id, ident.years[index], ident.quarters[index])
-        order.append((index, key))
-        if key not in writer or chunk.on_conflict == "replace":
-            writer[key] = index  # skip: the first row of a period; replace: the last
-    written_rows = np.array(sorted(writer.values()), dtype=np.int64)
-    table = _table(model, chunk, scored, written_rows, company_of)
+    rows = np.array([i for i, problem in enumerate(problems) if problem is None], np.int64)
+    companies = _companies(session, chunk, rows) if rows.size else {}
+    symbols = list(companies)  # a company per distinct symbol: its code is its position
+    code_of = {symbol: code for code, symbol in enumerate(symbols)}
+    codes = np.fromiter(
+        (code_of[ident.symbols[i] or ""] for i in rows.tolist()), np.int64, rows.size
+    )
+    refused = np.array([isinstance(companies[s], AccuNodeError) for s in symbols], dtype=bool)
+    if refused.any():
+        for index in rows[refused[codes]].tolist():
+            error = companies[ident.symbols[index] or ""]
+            assert isinstance(error, AccuNodeError)
+            problems[index] = ("company_symbol", error.message, ident.symbols[index])
+        rows, codes = rows[~refused[codes]], codes[~refused[codes]]
+    company_ids = np.array(
+        [None if isinstance(c, AccuNodeError) else c for c in companies.values()], dtype=object
+    )
+    # A period is (company, year, quarter) packed into one integer: years 1900-2200, Q1-Q4.
+    years = np.fromiter((ident.years[i] for i in rows.tolist()), np.int64, rows.size)
+    quarters = np.fromiter(
+        (_QUARTER_CODE[ident.quarters[i]] for i in rows.tolist()), np.int64, rows.size
+    )
+    periods = (codes << 12) | ((years - 1900) << 3) | quarters
+    _, first, period_of = np.unique(periods, return_index=True, return_inverse=True)
+    writer = first  # skip: the first row of a period is written
+    if chunk.on_conflict == "replace":  # replace: the last one
+        writer = np.zeros_like(first)
+        np.maximum.at(writer, period_of, np.arange(rows.size))
+    written = np.sort(writer)  # positions (in rows) of the written rows, in input order
+    table = _table(model, chunk, scored, rows[written], company_ids[codes[written]].tolist())
     now = utcnow()
     constants = {
         "organization_id": chunk.organization_id,
@@ -132,8 +169,10 @@ def store_chunk(session: Session, *, model: PDModel, chunk: ChunkRows) -> ChunkO
     stored = store_table(
         session, kind=chunk.kind, table=table, constants=constants, on_conflict=chunk.on_conflict
     )
-    written = dict(zip(written_rows.tolist(), stored, strict=True))
-    return _outcome(scored, chunk, problems, order, writer, written)
+    return _outcome(scored, chunk, problems, rows, period_of, writer, written, stored)
+
+
+_QUARTER_CODE = {None: 0, "Q1": 1, "Q2": 2, "Q3": 3, "Q4": 4}
 
 
 def _table(
@@ -141,10 +180,10 @@ def _table(
     chunk: ChunkRows,
     scored: ScoredBatch,
     rows: np.ndarray,
-    company_of: dict[int, str],
+    company_ids: list[str],
 ) -> Any:
     """Build the stored columns of the written rows as a pyarrow table (no Python per cell
-    but the company ids and periods)."""
+    but the periods)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -152,7 +191,7 @@ def _table(
 
     ident = chunk.identities
     columns: dict[str, Any] = {
-        "company_id": pa.array([company_of[i] for i in rows.tolist()], pa.string()),
+        "company_id": pa.array(company_ids, pa.string()),
         "reporting_year": pa.array([ident.years[i] for i in rows.tolist()], pa.int64()),
     }
     if chunk.kind == "quarterly":
@@ -197,23 +236,33 @@ def _outcome(
     scored: ScoredBatch,
     chunk: ChunkRows,
     problems: list[tuple[str, str, Any] | None],
-    order: list[tuple[int, tuple[Any, ...]]],
-    writer: dict[tuple[Any, ...], int],
-    written: dict[int, tuple[Any, str]],
+    rows: np.ndarray,
+    period_of: np.ndarray,
+    writer: np.ndarray,
+    written: np.ndarray,
+    stored: list[tuple[Any, str]],
 ) -> ChunkOutcome:
+    """Spread the written rows' ids and statuses to every row of their period."""
     n = len(scored)
-    ids: list[str | None] = [None] * n
-    statuses = ["rejected"] * n
-    errors: list[str | None] = [p[1] if p else None for p in problems]
-    for index, key in order:
-        prediction_id, status = written[writer[key]]
-        ids[index] = str(prediction_id)
-        if writer[key] != index and chunk.on_conflict == "skip":
-            status = "conflict"  # a later row of a period the file already gave
+    ids = np.full(n, None, dtype=object)
+    statuses = np.full(n, "rejected", dtype=object)
+    errors = np.array([p[1] if p else None for p in problems], dtype=object)
+    if rows.size:
+        result_of_period = np.empty(writer.size, np.int64)
+        result_of_period[np.searchsorted(written, writer)] = np.arange(writer.size)
+        # ^ written is writer sorted: the j-th stored result belongs to period of written[j]
+        stored_ids = np.array([prediction_id for prediction_id, _ in stored], dtype=object)
+        stored_statuses = np.array([status for _, status in stored], dtype=object)
+        result = result_of_period[period_of]
+        ids[rows] = [str(i) for i in stored_ids[result]]
+        row_statuses = stored_statuses[result]
+        if chunk.on_conflict == "skip":  # a later row of a period the file already gave
+            row_statuses[writer[period_of] != np.arange(rows.size)] = "conflict"
         # (replace: an earlier row of a period was written, then overwritten by the last one)
-        statuses[index] = status
-        if status == "conflict":
-            errors[index] = "a prediction of this company and period already exists"
-    counts = {status: statuses.count(status) for status in STATUSES}
+        statuses[rows] = row_statuses
+        conflicts = rows[row_statuses == "conflict"]
+        errors[conflicts] = "a prediction of this company and period already exists"
+    status_list = statuses.tolist()
+    counts = {status: status_list.count(status) for status in STATUSES}
     counts["processed"] = n
-    return ChunkOutcome(scored, ids, statuses, errors, problems, counts)
+    return ChunkOutcome(scored, ids.tolist(), status_list, errors.tolist(), problems, counts)

@@ -158,28 +158,42 @@ def _copy_and_insert(
         changed = [n for n in insert_names if n not in KEPT_ON_REPLACE]
         sets = ", ".join(f"{n} = EXCLUDED.{n}" for n in changed)
         conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
-    # RETURNING the id as text: no UUID object per row on the way back.
-    returned = session.execute(
-        text(
-            f"INSERT INTO {target} ({', '.join(insert_names)}) "
-            f"SELECT {', '.join(select_list)} FROM {stage} s {conflict} "
-            "RETURNING row_number, id::text, xmax = 0"
-        ),
-        values,
-    ).all()
-    outcome = {row[0]: (row[1], "stored" if row[2] else "replaced") for row in returned}
-    if len(outcome) < table.num_rows:  # skip: the rest conflicted with stored predictions
+    # The ids are ours, so only the rows that did not go in as new come back: a replaced row
+    # (it keeps its id); under skip, the count of new rows says whether any conflicted.
+    insert = (
+        f"INSERT INTO {target} ({', '.join(insert_names)}) "
+        f"SELECT {', '.join(select_list)} FROM {stage} s {conflict} "
+    )
+    outcome: dict[int, tuple[Any, str]] = {}
+    if on_conflict == "replace":
+        replaced = session.execute(
+            text(
+                f"WITH written AS ({insert} RETURNING row_number, id, xmax = 0 AS fresh) "
+                "SELECT row_number, id::text FROM written WHERE NOT fresh"
+            ),
+            values,
+        ).all()
+        outcome = {row: (prediction_id, "replaced") for row, prediction_id in replaced}
+        new_rows = table.num_rows
+    else:
+        new_rows = session.execute(text(insert), values).rowcount  # type: ignore[attr-defined]
+    if new_rows < table.num_rows:  # skip: the rest conflicted with stored predictions
         join = " AND ".join(
             f"p.{k} = s.{k}::uuid" if k == "company_id" else f"p.{k} = s.{k}" for k in keys
         )
         found = session.execute(
             text(
                 f"SELECT s.row_number, p.id::text, p.job_id = :job_id "
-                f"AND p.row_number = s.row_number FROM {stage} s JOIN {target} p ON {join}"
+                f"AND p.row_number = s.row_number FROM {stage} s JOIN {target} p ON {join} "
+                "WHERE p.id <> s.id::uuid"
             ),
             {"job_id": constants["job_id"]},
         ).all()
         for row_number, prediction_id, ours in found:
-            if row_number not in outcome:  # ours: this chunk stored it before (a rerun)
-                outcome[row_number] = (prediction_id, "stored" if ours else "conflict")
-    return [outcome[row_number] for row_number in table.column("row_number").to_pylist()]
+            # ours: this chunk stored it before (a rerun)
+            outcome[row_number] = (prediction_id, "stored" if ours else "conflict")
+    ids = table.column("id").to_pylist()
+    return [
+        outcome.get(row_number) or (ids[index], "stored")
+        for index, row_number in enumerate(table.column("row_number").to_pylist())
+    ]

@@ -35,6 +35,7 @@ __all__ = [
     "CompanyRef",
     "CompanyIdentity",
     "resolve_companies",
+    "known_company_ids",
 ]
 
 COMPANY_SORTS = ("symbol", "name", "sector", "market_cap", "created_at", "updated_at")
@@ -224,6 +225,29 @@ def resolve_companies(
         else:
             raise ValueError("a company reference needs a company id or a symbol")
     return results
+
+
+def known_company_ids(
+    session: Session, *, organization_id: uuid.UUID, symbols: Sequence[str]
+) -> dict[str, uuid.UUID]:
+    """Return the id of each of ``symbols`` (normalised) that names a company of the
+    organization: one statement with one organization, for the thousands of symbols of a
+    bulk chunk (:func:`resolve_companies` then creates the rest)."""
+    if not symbols:
+        return {}
+    wanted = sorted(set(symbols))
+    statement = select(Company.symbol, Company.id).where(Company.organization_id == organization_id)
+    if session.get_bind().dialect.name == "postgresql":  # one array, whatever its length
+        from sqlalchemy import any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        array = bindparam("symbols", wanted, type_=ARRAY(Company.symbol.type))
+        return {s: i for s, i in session.execute(statement.where(Company.symbol == any_(array)))}
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(wanted), 10_000):  # SQLite caps the variables of a statement
+        part = statement.where(Company.symbol.in_(wanted[start : start + 10_000]))
+        found.update({s: i for s, i in session.execute(part)})
+    return found
 
 
 def _companies_by_symbol(

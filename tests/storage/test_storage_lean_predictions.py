@@ -144,8 +144,9 @@ def test_ids_are_time_ordered_uuid7() -> None:
     time.sleep(0.002)
     last = new_id()
     assert first.version == 7 and all(uuid.UUID(i).version == 7 for i in batch)
+    assert all(str(uuid.UUID(i)) == i for i in batch)  # the form the API shows
     assert batch == sorted(batch) and len(set(batch)) == 1000
-    assert first.hex < batch[0] and batch[-1] < last.hex
+    assert str(first) < batch[0] and batch[-1] < str(last)
 
 
 @pytest.mark.parametrize("attempt", range(3))
