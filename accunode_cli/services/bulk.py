@@ -185,7 +185,6 @@ def _table(
     """Build the stored columns of the written rows as a pyarrow table (no Python per cell
     but the periods)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from accunode_cli.scoring import RATINGS, RISK_LEVELS
 
@@ -206,12 +205,10 @@ def _table(
     columns["risk_level"] = pa.array(np.array(RISK_LEVELS, dtype=object)[scored.risk_codes[rows]])
     columns["implied_rating"] = pa.array(np.array(RATINGS, dtype=object)[scored.rating_codes[rows]])
     names = scored.ratio_names
-    parts: list[Any] = []
-    for j, name in enumerate(names):
-        value = pa.array(np.ascontiguousarray(scored.contributions[rows, j])).cast(pa.string())
-        parts += [("{" if j == 0 else ", ") + json.dumps(name) + ": ", value]
-    parts.append("}")
-    columns["contributions"] = pc.binary_join_element_wise(*parts, "")
+    columns["contributions"] = pa.StructArray.from_arrays(
+        [pa.array(np.ascontiguousarray(scored.contributions[rows, j])) for j in range(len(names))],
+        names=list(names),
+    )
     codes = np.zeros(rows.size, dtype=np.int64)
     for j in range(len(names)):
         codes = codes * len(STATUS_NAMES) + scored.status[rows, j]

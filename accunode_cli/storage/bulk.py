@@ -16,14 +16,13 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from accunode_cli.storage.common import insert_many_unless_exist, select_by_keys
-from accunode_cli.storage.db import new_id, new_ids
+from accunode_cli.storage.db import new_id, uuid7_bytes, uuid_texts
 from accunode_cli.storage.predictions import PREDICTION_CLASSES
 
-__all__ = ["store_rows", "store_table", "period_keys", "KEPT_ON_REPLACE", "STAGED_JSON"]
+__all__ = ["store_rows", "store_table", "period_keys", "KEPT_ON_REPLACE"]
 
 # A replaced prediction keeps its id, organization, company, creation time and author.
 KEPT_ON_REPLACE = frozenset({"id", "organization_id", "company_id", "created_at", "created_by"})
-STAGED_JSON = ("contributions", "flags")  # staged as JSON text
 
 
 def period_keys(kind: str) -> list[str]:
@@ -41,10 +40,10 @@ def store_table(
 ) -> list[tuple[Any, str]]:
     """Store a pyarrow table of rows of distinct periods; return (id, status) per row.
 
-    ``table`` holds the varying columns (``company_id`` as text, the JSON columns as JSON
-    text, ``row_number``); ``constants`` the columns equal in every row (organization, job,
-    model version, author, timestamps). Statuses as in :func:`store_rows`; the ids are UUIDs
-    or their text.
+    ``table`` holds the varying columns (``company_id`` as text, ``contributions`` as a
+    struct of floats, ``flags`` as JSON text, ``row_number``); ``constants`` the columns
+    equal in every row (organization, job, model version, author, timestamps). Statuses as
+    in :func:`store_rows`; the ids are UUIDs or their text.
     """
     if table.num_rows == 0:
         return []
@@ -53,8 +52,7 @@ def store_table(
     rows = []
     for row in table.to_pylist():
         row["company_id"] = uuid.UUID(row["company_id"])
-        for name in STAGED_JSON:
-            row[name] = json.loads(row[name])
+        row["flags"] = json.loads(row["flags"])  # (contributions: a struct, read as a dict)
         rows.append({"id": new_id(), **constants, **row})
     return store_rows(session, kind=kind, rows=rows, on_conflict=on_conflict)
 
@@ -114,45 +112,73 @@ _CONSTANT_TYPES = {
     "created_at": "timestamptz",
     "updated_at": "timestamptz",
 }
-_PG_TYPES = {"int64": "bigint", "double": "double precision", "string": "text"}
+# Staged as codes into a per-chunk list of their values (1-based, as SQL arrays are).
+_CODED = {
+    "reporting_quarter": "text",
+    "risk_level": "text",
+    "implied_rating": "text",
+    "flags": "jsonb",
+}
 
 
 def _copy_and_insert(
     session: Session, kind: str, table: Any, constants: dict[str, Any], on_conflict: str
 ) -> list[tuple[Any, str]]:
-    import io
-
-    import pyarrow.csv as pcsv
+    """COPY the rows in PostgreSQL's binary format into a temporary table, then one
+    ``INSERT … SELECT … ON CONFLICT``: no cell is printed as text and parsed back; text and
+    JSON columns travel as codes into a per-chunk list of their values, the contributions as
+    numbers that ``jsonb_build_object`` assembles."""
+    import pyarrow.compute as pc
 
     target = PREDICTION_CLASSES[kind].__tablename__
     stage = f"accunode_stage_{kind}"
-    table = table.append_column("id", new_ids(table.num_rows))
-    names = list(table.schema.names)
-    columns = ", ".join(
-        f'"{n}" {_PG_TYPES[str(t)]}' for n, t in zip(names, table.schema.types, strict=True)
-    )
+    raw_ids = uuid7_bytes(table.num_rows)
+    fixed: list[tuple[str, str, Any]] = [  # (column, staged type, values)
+        ("id", "uuid", raw_ids),
+        ("company_id", "uuid", _uuid_bytes(table.column("company_id"))),
+        ("row_number", "integer", table.column("row_number").to_numpy()),
+    ]
+    values: dict[str, Any] = {**constants}
+    select: dict[str, str] = {
+        name: f"CAST(:{name} AS {_CONSTANT_TYPES[name]})" for name in constants
+    }
+    select.update(id="s.id", company_id="s.company_id", row_number="s.row_number")
+    for name, column in zip(table.schema.names, table.columns, strict=True):
+        if name in ("company_id", "row_number"):
+            continue
+        if name == "contributions":  # a struct of floats: one staged column per ratio
+            parts = column.combine_chunks()
+            pairs = []
+            for number, field in enumerate(parts.type):
+                staged_name = f"contribution_{number}"
+                fixed.append((staged_name, "double precision", parts.field(number).to_numpy()))
+                pairs.append(f"'{field.name}', s.{staged_name}")
+            select[name] = f"jsonb_build_object({', '.join(pairs)})"
+            continue
+        if name in _CODED:
+            encoded = pc.dictionary_encode(column).combine_chunks()
+            fixed.append((name, "smallint", encoded.indices.to_numpy() + 1))
+            values[f"{name}_values"] = encoded.dictionary.to_pylist()
+            select[name] = f"(CAST(:{name}_values AS {_CODED[name]}[]))[s.{name}]"
+        elif name == "reporting_year":
+            fixed.append((name, "integer", column.to_numpy()))
+            select[name] = f"s.{name}"
+        else:  # a ratio (NULL staged as NaN, which no stored ratio is), probability, log-odds
+            numbers = column.to_numpy(zero_copy_only=False)
+            fixed.append((name, "double precision", numbers))
+            select[name] = f"NULLIF(s.{name}, 'NaN')" if column.null_count else f"s.{name}"
+    staged = [name for name, _, _ in fixed]
+    columns = ", ".join(f"{name} {kind_}" for name, kind_, _ in fixed)
     session.execute(
         text(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({columns}) ON COMMIT DELETE ROWS")
     )
     session.execute(text(f"TRUNCATE {stage}"))
-    buffer = io.BytesIO()
-    pcsv.write_csv(table, buffer, pcsv.WriteOptions(include_header=False))
+    payload = _binary_copy(fixed, table.num_rows)
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    quoted = ", ".join(f'"{n}"' for n in names)
-    with cursor.copy(f"COPY {stage} ({quoted}) FROM STDIN (FORMAT csv)") as copy:
-        copy.write(buffer.getbuffer())
+    with cursor.copy(f"COPY {stage} ({', '.join(staged)}) FROM STDIN (FORMAT binary)") as copy:
+        copy.write(payload)
     keys = period_keys(kind)
-    values = {**constants}
-    select_list = [f"CAST(:{name} AS {_CONSTANT_TYPES[name]})" for name in constants]
-    insert_names = [*constants]
-    for name in names:
-        insert_names.append(name)
-        if name in ("id", "company_id"):
-            select_list.append(f"s.{name}::uuid")
-        elif name in STAGED_JSON:
-            select_list.append(f"s.{name}::jsonb")
-        else:
-            select_list.append(f"s.{name}")
+    insert_names = list(select)
     conflict = f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
     if on_conflict == "replace":
         changed = [n for n in insert_names if n not in KEPT_ON_REPLACE]
@@ -162,7 +188,7 @@ def _copy_and_insert(
     # (it keeps its id); under skip, the count of new rows says whether any conflicted.
     insert = (
         f"INSERT INTO {target} ({', '.join(insert_names)}) "
-        f"SELECT {', '.join(select_list)} FROM {stage} s {conflict} "
+        f"SELECT {', '.join(select.values())} FROM {stage} s {conflict} "
     )
     outcome: dict[int, tuple[Any, str]] = {}
     if on_conflict == "replace":
@@ -178,22 +204,56 @@ def _copy_and_insert(
     else:
         new_rows = session.execute(text(insert), values).rowcount  # type: ignore[attr-defined]
     if new_rows < table.num_rows:  # skip: the rest conflicted with stored predictions
-        join = " AND ".join(
-            f"p.{k} = s.{k}::uuid" if k == "company_id" else f"p.{k} = s.{k}" for k in keys
-        )
+        join = " AND ".join(f"p.{k} = {select[k]}" for k in keys)
         found = session.execute(
             text(
-                f"SELECT s.row_number, p.id::text, p.job_id = :job_id "
+                f"SELECT s.row_number, p.id::text, p.job_id = CAST(:job_id AS uuid) "
                 f"AND p.row_number = s.row_number FROM {stage} s JOIN {target} p ON {join} "
-                "WHERE p.id <> s.id::uuid"
+                "WHERE p.id <> s.id"
             ),
-            {"job_id": constants["job_id"]},
+            values,
         ).all()
         for row_number, prediction_id, ours in found:
             # ours: this chunk stored it before (a rerun)
             outcome[row_number] = (prediction_id, "stored" if ours else "conflict")
-    ids = table.column("id").to_pylist()
+    ids = uuid_texts(raw_ids).to_pylist()
     return [
         outcome.get(row_number) or (ids[index], "stored")
         for index, row_number in enumerate(table.column("row_number").to_pylist())
     ]
+
+
+def _uuid_bytes(column: Any) -> Any:
+    """The (rows, 16) bytes of a column of uuid texts (each distinct one parsed once)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    distinct = np.frombuffer(
+        b"".join(uuid.UUID(t).bytes for t in encoded.dictionary.to_pylist()), np.uint8
+    ).reshape(-1, 16)
+    return distinct[encoded.indices.to_numpy()]
+
+
+_BINARY_TYPES = {"uuid": "V16", "integer": ">i4", "smallint": ">i2", "double precision": ">f8"}
+
+
+def _binary_copy(fixed: list[tuple[str, str, Any]], rows: int) -> bytes:
+    """PostgreSQL's binary COPY stream of fixed-width columns, built as one numpy structured
+    array (no Python per row): per row a field count, then per field its byte length and its
+    big-endian bytes."""
+    import numpy as np
+
+    layout = [("fields", ">i2")]
+    for number, (_, kind, _) in enumerate(fixed):
+        layout += [(f"n{number}", ">i4"), (f"v{number}", _BINARY_TYPES[kind])]
+    body = np.zeros(rows, dtype=np.dtype(layout))
+    body["fields"] = len(fixed)
+    for number, (_, kind, column) in enumerate(fixed):
+        body[f"n{number}"] = np.dtype(_BINARY_TYPES[kind]).itemsize
+        if kind == "uuid":
+            body[f"v{number}"] = np.ascontiguousarray(column).view("V16").ravel()
+        else:
+            body[f"v{number}"] = column
+    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+    return header + body.tobytes() + (-1).to_bytes(2, "big", signed=True)

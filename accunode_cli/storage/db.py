@@ -26,6 +26,8 @@ __all__ = [
     "as_utc",
     "new_id",
     "new_ids",
+    "uuid7_bytes",
+    "uuid_texts",
 ]
 
 
@@ -62,21 +64,35 @@ def new_id() -> uuid.UUID:
 def new_ids(count: int) -> Any:
     """Return ``count`` UUIDv7 keys as a pyarrow string array (``str(uuid)``'s form), ascending.
 
-    The bulk path's vectorised :func:`new_id`: one timestamp, random tails, sorted so a
-    chunk's rows go into the index in key order.
+    The bulk path's vectorised :func:`new_id`; :func:`uuid7_bytes` and :func:`uuid_texts`
+    give its two halves.
     """
+    return uuid_texts(uuid7_bytes(count))
+
+
+def uuid7_bytes(count: int) -> Any:
+    """Return ``count`` UUIDv7 keys as a (count, 16) uint8 array: one timestamp, random
+    tails, sorted bytewise (as PostgreSQL orders uuids) so a chunk's rows go into the index
+    in key order."""
+    import numpy as np
+
+    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, :6] = np.frombuffer((time.time_ns() // 1_000_000).to_bytes(6, "big"), np.uint8)
+    raw[:, 6] = 0x70 | (raw[:, 6] & 0x0F)  # version 7
+    raw[:, 8] = 0x80 | (raw[:, 8] & 0x3F)  # RFC 9562 variant
+    return np.sort(raw.view("S16").ravel()).view(np.uint8).reshape(count, 16)
+
+
+def uuid_texts(raw: Any) -> Any:
+    """Return (count, 16) uuid bytes as a pyarrow string array in ``str(uuid)``'s form."""
     import binascii
 
     import numpy as np
     import pyarrow as pa
 
-    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
-    raw[:, :6] = np.frombuffer((time.time_ns() // 1_000_000).to_bytes(6, "big"), np.uint8)
-    raw[:, 6] = 0x70 | (raw[:, 6] & 0x0F)
-    raw[:, 8] = 0x80 | (raw[:, 8] & 0x3F)
-    ordered = np.sort(raw.view("S16").ravel())  # bytewise, as PostgreSQL orders uuids
-    digits = np.frombuffer(binascii.hexlify(ordered.tobytes()), np.uint8).reshape(count, 32)
-    text = np.full((count, 36), ord("-"), dtype=np.uint8)  # 8-4-4-4-12, as str(uuid) writes
+    count = len(raw)
+    digits = np.frombuffer(binascii.hexlify(raw.tobytes()), np.uint8).reshape(count, 32)
+    text = np.full((count, 36), ord("-"), dtype=np.uint8)  # 8-4-4-4-12
     for start, end, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
         text[:, at : at + end - start] = digits[:, start:end]
     offsets = np.arange(0, 36 * count + 1, 36, dtype=np.int32)
