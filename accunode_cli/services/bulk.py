@@ -96,7 +96,7 @@ def _companies(
         if company_id is None:
             new[symbol] = index
         else:
-            found[symbol] = str(company_id)
+            found[symbol] = company_id
     # In symbol order: two chunks creating the same companies lock them in the same order.
     new = dict(sorted(new.items(), key=lambda item: normal[item[0]]))
     refs = [

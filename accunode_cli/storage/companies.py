@@ -229,24 +229,29 @@ def resolve_companies(
 
 def known_company_ids(
     session: Session, *, organization_id: uuid.UUID, symbols: Sequence[str]
-) -> dict[str, uuid.UUID]:
-    """Return the id of each of ``symbols`` (normalised) that names a company of the
+) -> dict[str, str]:
+    """Return the id (as text) of each of ``symbols`` (normalised) that names a company of the
     organization: one statement with one organization, for the thousands of symbols of a
     bulk chunk (:func:`resolve_companies` then creates the rest)."""
     if not symbols:
         return {}
     wanted = sorted(set(symbols))
-    statement = select(Company.symbol, Company.id).where(Company.organization_id == organization_id)
     if session.get_bind().dialect.name == "postgresql":  # one array, whatever its length
-        from sqlalchemy import any_, bindparam
+        from sqlalchemy import String, any_, bindparam, cast
         from sqlalchemy.dialects.postgresql import ARRAY
 
         array = bindparam("symbols", wanted, type_=ARRAY(Company.symbol.type))
-        return {s: i for s, i in session.execute(statement.where(Company.symbol == any_(array)))}
-    found: dict[str, uuid.UUID] = {}
+        statement = select(Company.symbol, cast(Company.id, String)).where(
+            Company.organization_id == organization_id, Company.symbol == any_(array)
+        )
+        return {symbol: text for symbol, text in session.execute(statement)}  # no UUID objects
+    found: dict[str, str] = {}
     for start in range(0, len(wanted), 10_000):  # SQLite caps the variables of a statement
-        part = statement.where(Company.symbol.in_(wanted[start : start + 10_000]))
-        found.update({s: i for s, i in session.execute(part)})
+        part = select(Company.symbol, Company.id).where(
+            Company.organization_id == organization_id,
+            Company.symbol.in_(wanted[start : start + 10_000]),
+        )
+        found.update({symbol: str(key) for symbol, key in session.execute(part)})
     return found
 
 
