@@ -8,8 +8,8 @@ import pytest
 from accunode_cli.analytics import cumulative_pds
 from accunode_cli.analytics.term import FIVE_YEAR_RATES, grade_curves
 from accunode_cli.scoring import RATINGS, PDModel
-from accunode_cli.scoring.outputs import RATING_DEFAULT_RATES
 from accunode_cli.scoring.generator import generate
+from accunode_cli.scoring.outputs import RATING_DEFAULT_RATES
 
 # The stated tolerance: for each implied grade holding at least 100 of the 10,000 rows, the
 # term structure's five-year multiple (average five-year cumulative PD over average one-year PD)
