@@ -10,6 +10,7 @@ batch, so any number of rows takes constant memory.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ from accunode_cli.errors import ModelError
 from accunode_cli.scoring import INVALID, PDModel
 from accunode_cli.scoring.reference import ratio_bin_counts, score_bin_counts
 from accunode_cli.scoring.results import probability_from_log_odds
+
+_SUM_BLOCK = 4096  # rows per block of the PD sum (fixed, so every batching sums alike)
 
 __all__ = [
     "STABLE_BELOW",
@@ -113,6 +116,18 @@ class Population:
         self._score_edges = np.asarray(reference["score"]["edges"], dtype=np.float64)
         self.ratio_counts = {n: np.zeros(e.size + 3, np.int64) for n, e in self._edges.items()}
         self.score_counts = np.zeros(self._score_edges.size + 1, np.int64)
+        self._pending: list[np.ndarray] = []  # probabilities not yet summed into a full block
+
+    def _add_probabilities(self, probability: np.ndarray) -> None:
+        """Sum PDs in fixed blocks of rows, so the total does not depend on how rows are batched."""
+        self._pending.append(probability)
+        if sum(part.size for part in self._pending) < _SUM_BLOCK:
+            return
+        joined = np.concatenate(self._pending)
+        whole = joined.size - joined.size % _SUM_BLOCK
+        for start in range(0, whole, _SUM_BLOCK):
+            self.probability_sum += math.fsum(joined[start : start + _SUM_BLOCK].tolist())
+        self._pending = [joined[whole:]]
 
     def add(self, columns: Mapping[str, Any]) -> None:
         """Count one batch of raw ratio columns; rows with a cell that is no number are skipped."""
@@ -134,17 +149,19 @@ class Population:
         self.score_counts += score_bin_counts(self._score_edges, log_odds)
         self.rows += log_odds.shape[0]
         self.scored += log_odds.shape[0]
-        self.probability_sum += float(probability_from_log_odds(log_odds).sum())
+        self._add_probabilities(probability_from_log_odds(log_odds))
 
     def shares(self) -> Shares:
         """Return the counted population as shares."""
         assert self.score_counts is not None
         total = max(self.rows, 1)
+        pending = [value for part in self._pending for value in part.tolist()]
+        probability_sum = self.probability_sum + math.fsum(pending)
         return Shares(
             self.rows,
             {name: counts / total for name, counts in self.ratio_counts.items()},
             self.score_counts / max(self.scored, 1),
-            self.probability_sum / self.scored if self.scored else None,
+            probability_sum / self.scored if self.scored else None,
         )
 
 
