@@ -80,7 +80,8 @@ def _bound_memory() -> None:
     """Keep a worker's memory near its working set: each thread scores and writes whole
     chunks, and the default allocators keep what a chunk freed for that thread (glibc opens
     an arena per thread, Arrow's mimalloc pool caches per thread). Measured on a 1M-row job
-    with two threads: 572 MiB peak as it was, 457 MiB with the system pool and two arenas."""
+    with two threads: 572 MiB peak as it was, 457 MiB with the system pool and two arenas
+    (docs/benchmarks.md has the 5M-row figures)."""
     import ctypes
     import ctypes.util
 
@@ -92,6 +93,9 @@ def _bound_memory() -> None:
         libc = ctypes.CDLL(name) if name else None
         if libc is not None and hasattr(libc, "mallopt"):
             libc.mallopt(-8, 2)  # M_ARENA_MAX (glibc): two arenas for every thread
+            # M_MMAP_THRESHOLD: a chunk's big arrays come from mmap and go back to the system
+            # when freed (glibc otherwise raises the threshold and keeps them in its heap).
+            libc.mallopt(-3, 256 * 1024)
     except OSError:  # not glibc: its allocator has its own policy
         pass
 

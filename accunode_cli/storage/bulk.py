@@ -173,10 +173,12 @@ def _copy_and_insert(
         text(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({columns}) ON COMMIT DELETE ROWS")
     )
     session.execute(text(f"TRUNCATE {stage}"))
-    payload = _binary_copy(fixed, table.num_rows)
+    rows = _binary_rows(fixed, table.num_rows)
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {stage} ({', '.join(staged)}) FROM STDIN (FORMAT binary)") as copy:
-        copy.write(payload)
+        copy.write(_BINARY_HEADER)
+        copy.write(memoryview(rows).cast("B"))  # the array's own bytes, not a copy
+        copy.write(_BINARY_TRAILER)
     keys = period_keys(kind)
     insert_names = list(select)
     conflict = f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
@@ -238,10 +240,15 @@ def _uuid_bytes(column: Any) -> Any:
 _BINARY_TYPES = {"uuid": "V16", "integer": ">i4", "smallint": ">i2", "double precision": ">f8"}
 
 
-def _binary_copy(fixed: list[tuple[str, str, Any]], rows: int) -> bytes:
-    """PostgreSQL's binary COPY stream of fixed-width columns, built as one numpy structured
-    array (no Python per row): per row a field count, then per field its byte length and its
-    big-endian bytes."""
+# PostgreSQL's binary COPY: signature, flags, header extension length; a field count of -1 ends.
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_BINARY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+
+
+def _binary_rows(fixed: list[tuple[str, str, Any]], rows: int) -> Any:
+    """The rows of PostgreSQL's binary COPY stream for fixed-width columns, as one numpy
+    structured array (no Python per row): per row a field count, then per field its byte
+    length and its big-endian bytes."""
     import numpy as np
 
     layout = [("fields", ">i2")]
@@ -255,5 +262,4 @@ def _binary_copy(fixed: list[tuple[str, str, Any]], rows: int) -> bytes:
             body[f"v{number}"] = np.ascontiguousarray(column).view("V16").ravel()
         else:
             body[f"v{number}"] = column
-    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-    return header + body.tobytes() + (-1).to_bytes(2, "big", signed=True)
+    return body
