@@ -17,6 +17,7 @@ import numpy as np
 from accunode_cli.errors import AccuNodeError
 from accunode_cli.jobs.context import JobContext
 from accunode_cli.jobs.files import (
+    PART_OPTIONS,
     errors_key,
     part_key,
     prepare_batch,
@@ -189,9 +190,10 @@ def _write_outputs(
     ]
     names += ["error", "prediction_id", "status"]
     with ctx.blobs.writer(result_key(job.id, chunk.number)) as sink:
-        pq.write_table(pa.Table.from_arrays(columns, names=names), sink, compression="lz4")
+        pq.write_table(pa.Table.from_arrays(columns, names=names), sink, **PART_OPTIONS)
     with ctx.blobs.writer(errors_key(job.id, chunk.number)) as sink:
-        pq.write_table(_errors_table(batch, outcome, ratio_columns, chunk.first_row), sink)
+        errors = _errors_table(batch, outcome, ratio_columns, chunk.first_row)
+        pq.write_table(errors, sink, **PART_OPTIONS)
 
 
 def _errors_table(

@@ -29,6 +29,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ("annual_predictions", "quarterly_predictions")
+# The foreign keys 0005 removes: (column, referred table, on delete).
+OLD_KEYS = (
+    ("organization_id", "organizations", "CASCADE"),
+    ("company_id", "companies", "CASCADE"),
+    ("created_by", "users", "SET NULL"),
+    ("job_id", "jobs", "SET NULL"),
+)
 
 
 def upgrade() -> None:
@@ -39,12 +46,7 @@ def upgrade() -> None:
         for column in ("organization_id", "company_id", "risk_level"):
             op.drop_index(op.f(f"ix_{table}_{column}"), table_name=table)
         with op.batch_alter_table(table) as batch:
-            for column, target in (
-                ("organization_id", "organizations"),
-                ("company_id", "companies"),
-                ("created_by", "users"),
-                ("job_id", "jobs"),
-            ):
+            for column, target, _ in OLD_KEYS:
                 batch.drop_constraint(op.f(f"fk_{table}_{column}_{target}"), type_="foreignkey")
             batch.create_foreign_key(
                 op.f(f"fk_{table}_company_org"),
@@ -69,30 +71,14 @@ def downgrade() -> None:
         )
         with op.batch_alter_table(table) as batch:
             batch.drop_constraint(op.f(f"fk_{table}_company_org"), type_="foreignkey")
-            batch.create_foreign_key(
-                op.f(f"fk_{table}_organization_id_organizations"),
-                "organizations",
-                ["organization_id"],
-                ["id"],
-                ondelete="CASCADE",
-            )
-            batch.create_foreign_key(
-                op.f(f"fk_{table}_company_id_companies"),
-                "companies",
-                ["company_id"],
-                ["id"],
-                ondelete="CASCADE",
-            )
-            batch.create_foreign_key(
-                op.f(f"fk_{table}_created_by_users"),
-                "users",
-                ["created_by"],
-                ["id"],
-                ondelete="SET NULL",
-            )
-            batch.create_foreign_key(
-                op.f(f"fk_{table}_job_id_jobs"), "jobs", ["job_id"], ["id"], ondelete="SET NULL"
-            )
+            for column, target, ondelete in OLD_KEYS:
+                batch.create_foreign_key(
+                    op.f(f"fk_{table}_{column}_{target}"),
+                    target,
+                    [column],
+                    ["id"],
+                    ondelete=ondelete,
+                )
         for column in ("organization_id", "company_id", "risk_level"):
             op.create_index(op.f(f"ix_{table}_{column}"), table, [column], unique=False)
     with op.batch_alter_table("companies") as batch:
