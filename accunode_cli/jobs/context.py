@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from accunode_cli.config import Settings
 from accunode_cli.errors import AccuNodeError, ServiceUnavailableError
 from accunode_cli.storage.blobs import BlobStore, open_blob_store
+from accunode_cli.storage.kv import KeyValueStore, make_store
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -27,6 +28,7 @@ class JobContext:
     sessions: sessionmaker[Session]
     blobs: BlobStore
     models: dict[str, Any]
+    store: KeyValueStore | None = None  # the API's read cache, told of replaced predictions
 
     def model(self, kind: str) -> Any:
         """Return the loaded model of ``kind`` or raise ServiceUnavailableError."""
@@ -60,4 +62,5 @@ def build_context(settings: Settings, *, engine: Engine | None = None) -> JobCon
         sessions=make_session_factory(engine),
         blobs=open_blob_store(settings.effective_blob_url),
         models=load_models(settings),
+        store=make_store(settings.redis_url, prefix=settings.redis_prefix),
     )

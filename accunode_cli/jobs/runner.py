@@ -138,6 +138,7 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
                 return None
         log.info("chunk stored", extra={"operation": where})
         _count_rows(job.kind, outcome.counts)
+        _forget_replaced(ctx, job, outcome)
         return status
     except Exception as error:
         if _database_lost(error):
@@ -149,6 +150,23 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
         last = chunk.first_row + chunk.rows - 1
         _fail(ctx, job.id, f"rows {chunk.first_row}-{last} could not be processed: {message}")
         return "failed"
+
+
+def _forget_replaced(ctx: JobContext, job: Job, outcome: ChunkOutcome) -> None:
+    """Drop the API's cached reads of the predictions this committed chunk replaced."""
+    if ctx.store is None or not outcome.counts.get("replaced"):
+        return
+    from accunode_cli.storage.read_cache import forget_predictions
+
+    replaced = {
+        uuid.UUID(str(prediction_id))
+        for prediction_id, status in zip(outcome.prediction_ids, outcome.statuses, strict=True)
+        if status == "replaced"
+    }
+    try:
+        forget_predictions(ctx.store, job.organization_id, job.kind, sorted(replaced))
+    except Exception:  # the cache is away: its entries expire within a minute anyway
+        log.warning("read cache not told of replaced rows", extra={"operation": f"job {job.id}"})
 
 
 def _count_rows(kind: str, counts: dict[str, int]) -> None:

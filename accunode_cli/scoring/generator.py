@@ -309,9 +309,7 @@ def _observe(
     return out
 
 
-def _distress(
-    kind: str, full: dict[str, np.ndarray], flags: dict[str, np.ndarray]
-) -> np.ndarray:
+def _distress(kind: str, full: dict[str, np.ndarray], flags: dict[str, np.ndarray]) -> np.ndarray:
     """Extra risk deep in the bad tail of each ratio (zero for most firms)."""
     total = np.clip((full["long_term_debt_to_total_capital"] - 65) / 30, 0, 2)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -68,22 +68,16 @@ _DEBT_EBITDA = RatioSpec("total_debt_to_ebitda", "Total debt / EBITDA", "multipl
 ANNUAL_RATIOS: tuple[RatioSpec, ...] = (
     _LTD_CAP,
     _DEBT_EBITDA,
-    RatioSpec(
-        "net_income_margin", "Net income margin", "percent", -1, plausible=(-1000.0, 1000.0)
-    ),
+    RatioSpec("net_income_margin", "Net income margin", "percent", -1, plausible=(-1000.0, 1000.0)),
     RatioSpec("ebit_to_interest_expense", "EBIT / interest expense", "multiple", -1),
-    RatioSpec(
-        "return_on_assets", "Return on assets", "percent", -1, plausible=(-1000.0, 1000.0)
-    ),
+    RatioSpec("return_on_assets", "Return on assets", "percent", -1, plausible=(-1000.0, 1000.0)),
 )
 
 QUARTERLY_RATIOS: tuple[RatioSpec, ...] = (
     _DEBT_EBITDA,
     RatioSpec("sga_margin", "SG&A margin", "percent", -1, plausible=(0.0, 10000.0)),
     _LTD_CAP,
-    RatioSpec(
-        "return_on_capital", "Return on capital", "percent", -1, plausible=(-1000.0, 1000.0)
-    ),
+    RatioSpec("return_on_capital", "Return on capital", "percent", -1, plausible=(-1000.0, 1000.0)),
 )
 
 

@@ -85,6 +85,7 @@ class AppState:
             sessions=self.sessions,
             blobs=open_blob_store(self.settings.effective_blob_url),
             models=self.models,
+            store=self.store,
         )
         if self.settings.redis_url:
             from accunode_cli.jobs.queue import DramatiqExecutor

@@ -244,6 +244,9 @@ def test_conflicts_follow_on_conflict_row_by_row(
             "return_on_assets": -9.0,
         },
     ).json()
+    # read it once: the read is cached, and a replacing job must not leave it stale
+    warm = jobs_client.get(f"{API}/predictions/annual/{existing['id']}", headers=headers)
+    assert warm.json()["probability"] == existing["probability"]
     path = tmp_path / "conflicts.csv"
     path.write_text(CONFLICTS)
     created = upload(jobs_client, headers, path, on_conflict=on_conflict)
