@@ -247,7 +247,9 @@ def _table(
         numbers = [p for v, p in cells if isinstance(v, int | float) and not isinstance(v, bool)]
         if numbers and all(numbers):
             percent.add(name)
-        values = [_percent_points(float(v)) if p else v for v, p in cells]
+            values = [_percent_points(float(v)) if p else v for v, p in cells]
+        else:  # some cells formatted, some not: a formatted one keeps its sign, as text does
+            values = [f"{_percent_points(float(v))}%" if p else v for v, p in cells]
         columns.append(_column(values))
     table = pa.Table.from_arrays(columns, names=header)
     return ExcelTable(sheet, table, frozenset(percent), header_row)

@@ -110,7 +110,11 @@ def warning_text(source: str, checks: list[PercentCheck], rows: int) -> str:
 
 
 def scaled_to_points(raw: Mapping[str, Any], ratios: list[str]) -> dict[str, Any]:
-    """Return the columns with each listed percentage ratio cleaned and multiplied by 100."""
+    """Return the columns with each listed percentage ratio cleaned and multiplied by 100.
+
+    A cell written with a percent sign ("35%", or an Excel cell formatted as a percentage
+    in a column whose other cells are not) is in points already and keeps its value.
+    """
     from accunode_cli.scoring import clean_column
     from accunode_cli.scoring.cleaning import CleanColumn
 
@@ -121,5 +125,21 @@ def scaled_to_points(raw: Mapping[str, Any], ratios: list[str]) -> dict[str, Any
             # Rounded to 10 decimals: 0.3975 * 100 is 39.75000000000001 in binary, and the
             # points it stands for are 39.75, bit for bit the number a file of points gives.
             points = np.round(cleaned.values * 100.0, 10)
+            signed = _percent_signs(out[ratio])
+            if signed is not None:
+                points = np.where(signed, cleaned.values, points)
             out[ratio] = CleanColumn(points, cleaned.status, out[ratio])
     return out
+
+
+def _percent_signs(column: Any) -> np.ndarray | None:
+    """Which cells of a text column carry a % sign (None: not a text column)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(column, pa.Array | pa.ChunkedArray) or not (
+        pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    ):
+        return None
+    signed = pc.fill_null(pc.match_substring(column, "%"), False)
+    return np.asarray(signed.to_numpy(zero_copy_only=False), dtype=bool)

@@ -339,3 +339,44 @@ def test_the_analyst_text_files_are_up_to_date(tmp_path: Path) -> None:
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), (
             f"sample_data/{name} is stale: run python sample_data/analyst_files.py"
         )
+
+
+def test_cells_with_a_percent_sign_are_points_even_with_percent_as_fraction(
+    tmp_path: Path,
+) -> None:
+    """--percent-as-fraction multiplies fractions by 100, never a cell that says "%" (typed
+    in text, or an Excel cell formatted as a percentage among unformatted ones)."""
+    rows = _sample_rows(12)
+    text = tmp_path / "mixed.csv"
+    lines = ["company_symbol," + ",".join(ratio_names("annual"))]
+    for number, row in enumerate(rows):
+        cells = []
+        for name in ratio_names("annual"):
+            value = _number(row[name])
+            if name in PERCENT and isinstance(value, float):
+                # even rows: "35.5%" (points with a sign); odd rows: 0.355 (a fraction)
+                cells.append(f"{value}%" if number % 2 == 0 else repr(value / 100))
+            else:
+                cells.append("" if value is None else str(value))
+        lines.append(",".join([row["company_symbol"], *cells]))
+    text.write_text("\n".join(lines) + "\n")
+    scored, _ = _scored(text, percent="fraction")
+    assert [row["probability"] for row in scored] == _expected(rows)
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["company_symbol", *ratio_names("annual")])
+    for number, row in enumerate(rows):
+        cells: list[Any] = [row["company_symbol"]]
+        for name in ratio_names("annual"):
+            value = _number(row[name])
+            cells.append(value / 100 if name in PERCENT and isinstance(value, float) else value)
+        sheet.append(cells)
+        if number % 2 == 0:  # only some rows' cells are formatted as percentages
+            for cell, name in zip(sheet[sheet.max_row][1:], ratio_names("annual"), strict=True):
+                if name in PERCENT:
+                    cell.number_format = "0.0%"
+    workbook = tmp_path / "mixed.xlsx"
+    book.save(workbook)
+    scored, _ = _scored(workbook, percent="fraction")
+    assert [row["probability"] for row in scored] == _expected(rows)
