@@ -95,6 +95,7 @@ def test_invalid_prediction_bodies(client) -> None:
         annual_body(company_id="00000000-0000-0000-0000-000000000001"),  # both
         annual_body(reporting_year="soon"),
         annual_body(net_income_margin="lots"),
+        annual_body(net_income_margin=True),  # JSON true is no ratio (it was read as 1.0)
         annual_body(extra_field=1),
     ]
     for body in cases:

@@ -34,7 +34,7 @@ def _readable_ratio(text: str) -> str:
 
 
 RatioIn = Annotated[
-    Annotated[float, Field(allow_inf_nan=False)]
+    Annotated[float, Field(allow_inf_nan=False, strict=True)]  # strict: true is no ratio
     | Annotated[str, Field(max_length=32), AfterValidator(_readable_ratio)]
     | None,
     Field(default=None, examples=[12.5, "12.5%", "NM", "n/a", None]),
