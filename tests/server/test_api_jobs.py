@@ -219,7 +219,7 @@ CONFLICTS = (
     "total_debt_to_ebitda,net_income_margin,ebit_to_interest_expense,return_on_assets\n"
     "ACME,Acme Corp,2024,35,2.1,8.5,9.2,6.1\n"  # already stored through the single route
     "NEWC,New Co,2024,20,1.0,5.0,4.0,3.0\n"
-    "NEWC,New Co,2024,80,6.0,-5.0,0.5,-3.0\n"  # the same company and period again
+    "newc,New Co,2024,80,6.0,-5.0,0.5,-3.0\n"  # the same company (symbols fold) and period
     ",No Symbol,2024,20,1.0,5.0,4.0,3.0\n"
 )
 
