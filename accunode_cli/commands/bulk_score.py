@@ -174,6 +174,26 @@ def bulk_score(
     if remote:
         from accunode_cli.commands.bulk_remote import score_remote
 
+        local_only = {
+            "--errors": errors is not None,
+            "--explain": explain,
+            "--format": output_format is not None,
+            "--header-row": header_row is not None,
+            "--map": bool(column_map),
+            "--map-file": map_file is not None,
+            "--percent-as-fraction": percent_as_fraction,
+            "--percent-as-points": percent_as_points,
+            "--model-dir": model_dir is not None,
+            "--horizon": horizon is not None,
+        }
+        given = [flag for flag, used in local_only.items() if used]
+        if given:  # the server's job reads the file as uploaded: say so, never ignore them
+            raise UsageError(
+                f"{', '.join(given)} only apply when scoring locally; a --remote job reads "
+                "the file as uploaded (its results and /errors have every column): drop "
+                "them, or score without --remote"
+            )
+
         if output == "-" and not no_wait:
             raise UsageError("--remote downloads the results to a file: give -o OUT.csv")
         score_remote(

@@ -186,3 +186,36 @@ def test_unwritable_output_through_the_cli(runner: CliRunner, tmp_path: Path) ->
     result = runner.invoke(app, ["bulk-score", str(source), "-o", str(tmp_path / "file" / "o.csv")])
     assert result.exit_code == 2
     assert "cannot write" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--percent-as-fraction"],
+        ["--map", "Leverage=long_term_debt_to_total_capital", "--header-row", "3"],
+        ["--explain", "--horizon", "5"],
+    ],
+)
+def test_local_only_options_are_refused_with_remote_not_ignored(
+    options: list[str], runner: CliRunner, sample_data: Path, tmp_path: Path
+) -> None:
+    """Before any request: an option the server's job would not apply is named, exit 2."""
+    result = runner.invoke(
+        app,
+        [
+            "bulk-score",
+            str(sample_data / "annual_companies.csv"),
+            "--remote",
+            "--api-url",
+            "http://127.0.0.1:9",  # nothing listens: a request would fail with another error
+            "-o",
+            str(tmp_path / "out.csv"),
+            *options,
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "only apply when scoring locally" in lines[0]
+    for option in options:
+        if option.startswith("--"):
+            assert option in lines[0]
