@@ -73,6 +73,7 @@ def upload_file(
     sheet: str | None = None,
     reporting_year: int | None = None,
     reporting_quarter: str | None = None,
+    percent: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Upload a table for scoring; return the job the server made (202)."""
@@ -89,6 +90,8 @@ def upload_file(
         form["reporting_year"] = str(reporting_year)
     if reporting_quarter:
         form["reporting_quarter"] = reporting_quarter
+    if percent:  # "fraction" or "points": how the file gives percentage ratios
+        form["percent"] = percent
     with handle:
         files = {"file": (path.name, _CountingReader(handle, on_bytes), "application/octet-stream")}
         response = session.request("POST", "/predictions/bulk-upload", data=form, files=files)

@@ -109,6 +109,7 @@ def show_job(job: dict[str, Any]) -> None:
         rows.append(["rows/s", f"{job['rows_per_second']:,.0f}"])
     if job.get("error"):
         rows.append(["error", job["error"]])
+    rows.extend(["warning", warning] for warning in job.get("warnings") or [])
     console.print_table(None, ["Field", "Value"], rows)
 
 
@@ -139,6 +140,7 @@ def score_remote(
     timeout: float,
     api_url: str | None,
     org: str | None,
+    percent: str | None = None,
 ) -> None:
     """Upload a file as a job; unless --no-wait, follow it and download the results."""
     from accunode_cli.client import jobs
@@ -159,6 +161,7 @@ def score_remote(
                 sheet=sheet,
                 reporting_year=period[0],
                 reporting_quarter=period[1],
+                percent=percent,
                 on_bytes=bar.advance,
             )
         if not wait:
@@ -169,6 +172,8 @@ def score_remote(
                 console.print_lines([f"Follow it with: accunode job wait {job['id']}"], stderr=True)
             return
         job = follow(session, job, timeout)
+        for warning in job.get("warnings") or []:  # as the local run warns, one line each
+            console.warn(warning)
         if job["status"] != "succeeded":
             raise AccuNodeError(
                 f"job {job['id']} {job['status']}: {job.get('error') or 'see accunode job show'}",
@@ -194,6 +199,7 @@ def score_remote(
         "stored": job["rows_stored"],
         "replaced": job["rows_replaced"],
         "conflicting": job["rows_conflicting"],
+        "warnings": list(job.get("warnings") or []),
     }
     from accunode_cli.commands import render_bulk
 

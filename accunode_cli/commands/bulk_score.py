@@ -181,12 +181,12 @@ def bulk_score(
             "--header-row": header_row is not None,
             "--map": bool(column_map),
             "--map-file": map_file is not None,
-            "--percent-as-fraction": percent_as_fraction,
-            "--percent-as-points": percent_as_points,
             "--model-dir": model_dir is not None,
             "--horizon": horizon is not None,
         }
         given = [flag for flag, used in local_only.items() if used]
+        if percent_as_fraction and percent_as_points:
+            raise UsageError("pass one of --percent-as-fraction and --percent-as-points")
         if given:  # the server's job reads the file as uploaded: say so, never ignore them
             raise UsageError(
                 f"{', '.join(given)} only apply when scoring locally; a --remote job reads "
@@ -207,6 +207,7 @@ def bulk_score(
             timeout=timeout,
             api_url=api_url,
             org=org,
+            percent="fraction" if percent_as_fraction else "points" if percent_as_points else None,
         )
         return
     if console.state.json_mode and output == "-":

@@ -26,6 +26,7 @@ __all__ = [
     "UploadCheck",
     "check_upload",
     "split_upload",
+    "Split",
     "input_key",
     "part_key",
     "PART_OPTIONS",
@@ -139,12 +140,39 @@ def _write_part(blobs: BlobStore, key: str, batch: Any) -> None:
         pq.write_table(pa.Table.from_batches([batch]), sink, **PART_OPTIONS)
 
 
+@dataclass(frozen=True)
+class Split:
+    """A job's file split into parts, and what its first batch decided."""
+
+    chunks: list[tuple[int, int, int]]  # (number, first row, rows)
+    rows: int
+    decimal_comma: bool
+    to_points: tuple[str, ...]  # percentage ratios given as fractions: multiplied by 100
+    warnings: list[str]
+
+
+JOB_ADVICE = (
+    "upload it again with percent=fraction (bulk-score --remote --percent-as-fraction) to "
+    "multiply them by 100, or with percent=points if they are right"
+)
+
+
 def split_upload(
-    blobs: BlobStore, *, job_id: Any, key: str, name: str, kind: str, sheet: str | None
-) -> tuple[list[tuple[int, int, int]], int, bool]:
-    """Split the upload into parts; return the chunks (number, first row, rows), the row
-    count and whether cells use a decimal comma (decided on the first batch, as bulk-score
-    does)."""
+    blobs: BlobStore,
+    *,
+    job_id: Any,
+    key: str,
+    name: str,
+    kind: str,
+    sheet: str | None,
+    model: Any,
+    percent: str | None = None,
+) -> Split:
+    """Split the upload into parts. Whether cells use a decimal comma, and which percentage
+    ratios are fractions (``percent``, else the first batch is checked and a warning kept),
+    are decided on the first batch, as bulk-score does."""
+    from accunode_cli.tabular.percent import percent_ratios, plan
+
     with local_copy(blobs, key) as path:
         try:
             source = open_source(str(path), batch_size=DEFAULT_BATCH_SIZE, sheet=sheet)
@@ -154,6 +182,17 @@ def split_upload(
             if first is None:
                 raise UnreadableFileError(f"{name} has a header but no data rows")
             decimal_comma = _uses_decimal_comma(source, match, first)
+            ratios = percent_ratios(model, source.percent_columns, match.columns)
+            to_points, warning = plan(
+                percent,
+                model,
+                ratios,
+                lambda: prepare_batch(first, match, decimal_comma=decimal_comma),
+                columns=match.columns,
+                source=name,
+                rows=first.num_rows,
+                advice=JOB_ADVICE,
+            )
             chunks: list[tuple[int, int, int]] = []
             row = 1
             for number, batch in enumerate(_chain(first, batches)):
@@ -162,7 +201,7 @@ def split_upload(
                 row += batch.num_rows
         except AccuNodeError as error:
             raise _shown(error, path, name) from error.__cause__
-    return chunks, row - 1, decimal_comma
+    return Split(chunks, row - 1, decimal_comma, to_points, [warning] if warning else [])
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
@@ -184,6 +223,8 @@ def read_part(blobs: BlobStore, key: str) -> Any:
     return batches[0]
 
 
-def prepare_batch(batch: Any, match: ColumnMatch, *, decimal_comma: bool) -> dict[str, Any]:
+def prepare_batch(
+    batch: Any, match: ColumnMatch, *, decimal_comma: bool, to_points: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Return the raw ratio columns of a batch, exactly as bulk-score hands them to the model."""
-    return _prepare_batch(batch, match, decimal_comma=decimal_comma)
+    return _prepare_batch(batch, match, decimal_comma=decimal_comma, to_points=to_points)

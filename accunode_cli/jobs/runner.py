@@ -45,12 +45,19 @@ def prepare_job(ctx: JobContext, job_id: uuid.UUID) -> list[uuid.UUID]:
         if job is None or job.status not in ACTIVE_JOB_STATUSES:
             return []
         queued = job.status == "queued"
-        details = (job.blob_key, job.file_name, job.kind, job.sheet)
+        details = (job.blob_key, job.file_name, job.kind, job.sheet, job.percent)
     if queued:
-        key, name, kind, sheet = details
+        key, name, kind, sheet, percent = details
         try:
-            chunks, total, comma = split_upload(
-                ctx.blobs, job_id=job_id, key=key, name=name, kind=kind, sheet=sheet
+            split = split_upload(
+                ctx.blobs,
+                job_id=job_id,
+                key=key,
+                name=name,
+                kind=kind,
+                sheet=sheet,
+                model=ctx.model(kind),
+                percent=percent,
             )
         except AccuNodeError as error:
             _fail(ctx, job_id, error.message)
@@ -62,10 +69,8 @@ def prepare_job(ctx: JobContext, job_id: uuid.UUID) -> list[uuid.UUID]:
             _fail(ctx, job_id, f"{name} could not be read (an internal error; see the log)")
             return []
         with ctx.sessions() as session, session.begin():
-            job_rows.add_chunks(
-                session, job_id=job_id, chunks=chunks, rows_total=total, decimal_comma=comma
-            )
-        log.info("job split", extra={"operation": f"job {job_id}: {len(chunks)} chunks"})
+            job_rows.add_chunks(session, job_id=job_id, split=split)
+        log.info("job split", extra={"operation": f"job {job_id}: {len(split.chunks)} chunks"})
     with ctx.sessions() as session:
         return job_rows.unfinished_chunks(session, job_id)
 
@@ -117,7 +122,12 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
             job_id=job.id,
             first_row=chunk.first_row,
             on_conflict=job.on_conflict,
-            raw=prepare_batch(batch, match, decimal_comma=job.decimal_comma),
+            raw=prepare_batch(
+                batch,
+                match,
+                decimal_comma=job.decimal_comma,
+                to_points=tuple(job.to_points or ()),
+            ),
             identities=read_identities(
                 batch,
                 kind=job.kind,

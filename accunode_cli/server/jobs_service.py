@@ -43,9 +43,10 @@ def job_body(job: Job) -> dict[str, Any]:
     fields = (
         "id", "status", "kind", "on_conflict", "file_name", "file_bytes", "rows_total",
         "rows_processed", "rows_stored", "rows_replaced", "rows_rejected", "rows_conflicting",
-        "created_by", "created_at", "started_at", "finished_at", "error",
+        "created_by", "created_at", "started_at", "finished_at", "error", "percent",
     )  # fmt: skip
     body = {name: getattr(job, name) for name in fields}
+    body["warnings"] = list(job.warnings or [])
     body["progress"] = progress
     body["seconds"] = round(seconds, 3) if seconds is not None else None
     body["rows_per_second"] = (
@@ -114,6 +115,7 @@ def accept_upload(
         "reporting_year": options["reporting_year"],
         "reporting_quarter": ("Q" + quarter[-1]) if quarter else None,
         "blob_key": key,
+        "percent": options.get("percent"),
     }
     try:
         with state.sessions() as session, session.begin():

@@ -7,7 +7,6 @@ functions (claiming a chunk, finishing a job) work by id and are called only by 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -138,15 +137,9 @@ def delete_job(session: Session, *, organization_id: uuid.UUID, job_id: uuid.UUI
     return job
 
 
-def add_chunks(
-    session: Session,
-    *,
-    job_id: uuid.UUID,
-    chunks: Sequence[tuple[int, int, int]],
-    rows_total: int,
-    decimal_comma: bool,
-) -> bool:
-    """Record a queued job's chunks (number, first row, rows) and mark it running.
+def add_chunks(session: Session, *, job_id: uuid.UUID, split: Any) -> bool:
+    """Record a queued job's chunks (a :class:`accunode_cli.jobs.files.Split`: chunks as
+    (number, first row, rows), and what its first batch decided) and mark it running.
 
     Returns False (and records nothing) when the job is no longer queued: cancelled,
     deleted, or already split by another worker.
@@ -158,9 +151,11 @@ def add_chunks(
             .where(Job.id == job_id, Job.status == "queued")
             .values(
                 status="running",
-                rows_total=rows_total,
-                chunks_total=len(chunks),
-                decimal_comma=decimal_comma,
+                rows_total=split.rows,
+                chunks_total=len(split.chunks),
+                decimal_comma=split.decimal_comma,
+                to_points=list(split.to_points),
+                warnings=split.warnings or None,
                 started_at=now,
                 updated_at=now,
             )
@@ -171,7 +166,7 @@ def add_chunks(
         return False
     session.add_all(
         JobChunk(job_id=job_id, number=number, first_row=first, rows=rows)
-        for number, first, rows in chunks
+        for number, first, rows in split.chunks
     )
     session.flush()
     return True

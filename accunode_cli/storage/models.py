@@ -267,6 +267,7 @@ class Job(_Audited, Base):
         ),
         CheckConstraint("kind IN ('annual', 'quarterly')", name="kind"),
         CheckConstraint("on_conflict IN ('skip', 'replace')", name="on_conflict"),
+        CheckConstraint("percent IN ('fraction', 'points')", name="percent"),
         Index("ix_jobs_org_created", "organization_id", "created_at"),
     )
 
@@ -286,6 +287,11 @@ class Job(_Audited, Base):
     reporting_quarter: Mapped[str | None] = mapped_column(String(2), nullable=True)
     blob_key: Mapped[str] = mapped_column(String(500))
     decimal_comma: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Percentage ratios: "fraction" or "points" as the uploader said (None: checked on the
+    # first batch), the ratios then multiplied by 100, and the warnings of the check.
+    percent: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    to_points: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    warnings: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     rows_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rows_processed: Mapped[int] = mapped_column(Integer, default=0)
     rows_stored: Mapped[int] = mapped_column(Integer, default=0)

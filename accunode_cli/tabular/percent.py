@@ -23,6 +23,9 @@ FRACTION_LIMIT = 1.5  # a fraction of a percentage ratio rarely lies outside +-1
 FRACTION_SHARE = 0.95  # nearly all values of the column within the limit...
 MIN_REFERENCE = 5.0  # ...while the model's median company has at least 5 (points)
 MIN_VALUES = 10  # fewer numbers than this say nothing
+CLI_ADVICE = (
+    "pass --percent-as-fraction to multiply them by 100, or --percent-as-points if they are right"
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ def plan(
     columns: Mapping[str, str],
     source: str,
     rows: int,
+    advice: str = CLI_ADVICE,
 ) -> tuple[tuple[str, ...], str | None]:
     """Return (ratios to multiply by 100, a warning), decided once on the first batch.
 
@@ -92,20 +96,20 @@ def plan(
     if mode == "points":
         return (), None
     checks = fraction_columns(model, first_batch(), ratios, columns)
-    return (), warning_text(source, checks, rows) if checks else None
+    return (), warning_text(source, checks, rows, advice=advice) if checks else None
 
 
-def warning_text(source: str, checks: list[PercentCheck], rows: int) -> str:
-    """Say in one line which columns look like fractions and what to pass."""
+def warning_text(
+    source: str, checks: list[PercentCheck], rows: int, *, advice: str = CLI_ADVICE
+) -> str:
+    """Say in one line which columns look like fractions and what to pass (``advice``)."""
     first = checks[0]
     names = ", ".join(check.column for check in checks)
     return (
         f"{source}: percentage column(s) {names} look like fractions "
         f"({first.share:.0%} of the numbers in the first {rows:,} rows lie between "
         f"-{FRACTION_LIMIT} and {FRACTION_LIMIT}; median {first.median:.3g} where the model's "
-        f"median company has {first.reference:.3g}); "
-        "pass --percent-as-fraction to multiply them by 100, or --percent-as-points if they "
-        "are right"
+        f"median company has {first.reference:.3g}); {advice}"
     )
 
 

@@ -191,7 +191,7 @@ def test_unwritable_output_through_the_cli(runner: CliRunner, tmp_path: Path) ->
 @pytest.mark.parametrize(
     "options",
     [
-        ["--percent-as-fraction"],
+        ["--errors", "rejected.csv"],
         ["--map", "Leverage=long_term_debt_to_total_capital", "--header-row", "3"],
         ["--explain", "--horizon", "5"],
     ],

@@ -91,3 +91,26 @@ def test_ci_bulk_score_with_an_api_key_writes_nothing(cli, stack: Stack, tmp_pat
     done = cli("bulk-score", str(ANNUAL), "--remote", "-o", str(out), env=env)
     assert done.exit_code == 0, done.stderr
     assert pq.read_table(out).num_rows == 300 and not empty.exists()
+
+
+def test_percent_options_travel_with_the_upload(cli, stack: Stack, tmp_path: Path) -> None:
+    """The server's fraction check warns as a local run does; --percent-as-fraction reaches
+    the job, whose results then equal the file in points."""
+    _login(cli, stack)
+    fractions = ROOT / "sample_data" / "fractions_annual.csv"
+    warned = cli("bulk-score", str(fractions), "--remote", "-o", str(tmp_path / "w.csv"), "--json")
+    assert warned.exit_code == 0, warned.stderr
+    assert len(warned.json()["warnings"]) == 1 and "look like fractions" in warned.stderr
+    cli("logout")
+    _login(cli, stack)  # a new account, a new organization: nothing conflicts
+    fixed = tmp_path / "fixed.csv"
+    done = cli(
+        "bulk-score", str(fractions), "--remote", "--percent-as-fraction", "-o", str(fixed),
+        "--json",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    assert done.json()["warnings"] == [] and done.json()["stored"] == 300
+    local = tmp_path / "points.csv"
+    assert cli("bulk-score", str(ANNUAL), "-o", str(local)).exit_code == 0
+    expected = pcsv.read_csv(local)["probability"].to_pylist()
+    assert pcsv.read_csv(fixed)["probability"].to_pylist() == expected

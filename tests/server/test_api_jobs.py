@@ -421,3 +421,28 @@ def test_every_format_bulk_score_reads_gives_the_same_scores(
         assert job["status"] == "succeeded", (path.name, job)
         table = results(jobs_client, user["headers"], job["id"])
         assert table.column("probability").to_pylist() == expected, path.name
+
+
+def test_fractions_are_flagged_on_the_job_and_scaled_with_percent_fraction(
+    jobs_client: Any, tmp_path: Path
+) -> None:
+    """As bulk-score: percentages divided by 100 get one warning on the job; percent=fraction
+    multiplies them back, to the probabilities of the file in points."""
+    source = SAMPLES / "fractions_annual.csv"
+    user = register(jobs_client)
+    warned = wait_job(
+        jobs_client, user["headers"], upload(jobs_client, user["headers"], source).json()["id"]
+    )
+    assert warned["status"] == "succeeded" and warned["percent"] is None
+    assert len(warned["warnings"]) == 1 and "look like fractions" in warned["warnings"][0]
+    assert "percent=fraction" in warned["warnings"][0]
+    other = register(jobs_client)  # its own organization: nothing conflicts
+    created = upload(jobs_client, other["headers"], source, percent="fraction")
+    assert created.status_code == 202 and created.json()["percent"] == "fraction"
+    fixed = wait_job(jobs_client, other["headers"], created.json()["id"])
+    assert fixed["status"] == "succeeded" and fixed["warnings"] == []
+    table = results(jobs_client, other["headers"], fixed["id"])
+    points = local_scores(SAMPLES / "annual_companies.csv", tmp_path)
+    assert table.column("probability").to_pylist() == points.column("probability").to_pylist()
+    bad = upload(jobs_client, other["headers"], source, percent="percent")
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_input"

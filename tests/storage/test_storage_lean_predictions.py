@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from accunode_cli.jobs.files import Split
 from accunode_cli.storage import jobs as job_rows
 from accunode_cli.storage.db import make_engine, make_session_factory, new_id, new_ids
 from accunode_cli.storage.migrate import downgrade_database, upgrade_database
@@ -177,9 +178,8 @@ def test_deleting_a_job_while_a_chunk_is_stored_leaves_no_prediction_naming_it(
                 "blob_key": "k",
             },
         )
-        job_rows.add_chunks(
-            session, job_id=job.id, chunks=[(1, 1, 50)], rows_total=50, decimal_comma=False
-        )
+        split = Split([(1, 1, 50)], 50, decimal_comma=False, to_points=(), warnings=[])
+        job_rows.add_chunks(session, job_id=job.id, split=split)
         org_id, job_id = organization.id, job.id
         chunk_id = job_rows.chunks_of(session, job.id)[0].id
     locked = threading.Event()

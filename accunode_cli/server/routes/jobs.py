@@ -28,6 +28,7 @@ from accunode_cli.server.schemas.jobs import (
     JobPublic,
     JobStatus,
     OnConflict,
+    PercentMode,
     ResultFormat,
 )
 from accunode_cli.storage import jobs
@@ -66,6 +67,14 @@ async def bulk_upload(
     reporting_quarter: Annotated[
         str | None, Form(pattern="^[Qq]?[1-4]$", description="Quarter of rows when no column")
     ] = None,
+    percent: Annotated[
+        PercentMode | None,
+        Form(
+            description="Percentage ratios are `fraction`s (0.35 for 35 %: multiplied by 100; "
+            "a cell with a % sign is left as it is) or `points` (35; no check). Default: the "
+            "first rows are checked and the job's `warnings` say when they look like fractions"
+        ),
+    ] = None,
 ) -> Any:
     ensure_role(tenant, "analyst")
     job = await run_in_threadpool(
@@ -79,6 +88,7 @@ async def bulk_upload(
             "sheet": sheet,
             "reporting_year": reporting_year,
             "reporting_quarter": reporting_quarter,
+            "percent": percent,
         },
     )
     return job_body(job)

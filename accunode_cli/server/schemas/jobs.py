@@ -13,6 +13,7 @@ __all__ = ["JobPublic", "JobStatus", "ResultFormat", "OnConflict", "JobDriftPubl
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 ResultFormat = Literal["csv", "parquet"]
 OnConflict = Literal["skip", "replace"]
+PercentMode = Literal["fraction", "points"]
 
 
 class JobPublic(BaseModel):
@@ -38,6 +39,14 @@ class JobPublic(BaseModel):
     seconds: float | None = Field(description="From the first chunk's start to the end")
     rows_per_second: float | None
     error: str | None = Field(description="Why the job failed, when it did")
+    percent: PercentMode | None = Field(
+        default=None, description="How the upload said percentages are given, if it did"
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What a person should check, e.g. percentage columns that look like "
+        "fractions (0.35 for 35 %) in a job uploaded without `percent`",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
