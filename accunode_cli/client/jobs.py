@@ -74,6 +74,8 @@ def upload_file(
     reporting_year: int | None = None,
     reporting_quarter: str | None = None,
     percent: str | None = None,
+    header_row: int | None = None,
+    column_map: dict[str, str] | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Upload a table for scoring; return the job the server made (202)."""
@@ -92,9 +94,14 @@ def upload_file(
         form["reporting_quarter"] = reporting_quarter
     if percent:  # "fraction" or "points": how the file gives percentage ratios
         form["percent"] = percent
+    if header_row is not None:
+        form["header_row"] = str(header_row)
+    fields: dict[str, str | list[str]] = dict(form)
+    if column_map:  # one "map" field per pair, as the form takes them
+        fields["map"] = [f"{header}={ratio}" for header, ratio in column_map.items()]
     with handle:
         files = {"file": (path.name, _CountingReader(handle, on_bytes), "application/octet-stream")}
-        response = session.request("POST", "/predictions/bulk-upload", data=form, files=files)
+        response = session.request("POST", "/predictions/bulk-upload", data=fields, files=files)
     return dict(response.json())
 
 

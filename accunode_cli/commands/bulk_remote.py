@@ -141,6 +141,8 @@ def score_remote(
     api_url: str | None,
     org: str | None,
     percent: str | None = None,
+    header_row: int | None = None,
+    column_map: dict[str, str] | None = None,
 ) -> None:
     """Upload a file as a job; unless --no-wait, follow it and download the results."""
     from accunode_cli.client import jobs
@@ -162,6 +164,8 @@ def score_remote(
                 reporting_year=period[0],
                 reporting_quarter=period[1],
                 percent=percent,
+                header_row=header_row,
+                column_map=column_map,
                 on_bytes=bar.advance,
             )
         if not wait:

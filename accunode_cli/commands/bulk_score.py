@@ -173,14 +173,12 @@ def bulk_score(
     apply_json(json_output)
     if remote:
         from accunode_cli.commands.bulk_remote import score_remote
+        from accunode_cli.tabular.column_map import read_column_map
 
         local_only = {
             "--errors": errors is not None,
             "--explain": explain,
             "--format": output_format is not None,
-            "--header-row": header_row is not None,
-            "--map": bool(column_map),
-            "--map-file": map_file is not None,
             "--model-dir": model_dir is not None,
             "--horizon": horizon is not None,
         }
@@ -208,6 +206,8 @@ def bulk_score(
             api_url=api_url,
             org=org,
             percent="fraction" if percent_as_fraction else "points" if percent_as_points else None,
+            header_row=header_row,
+            column_map=read_column_map(tuple(column_map or ()), map_file),
         )
         return
     if console.state.json_mode and output == "-":

@@ -19,6 +19,7 @@ from accunode_cli.errors import AccuNodeError, UnreadableFileError
 from accunode_cli.jobs.identity import check_identity_columns
 from accunode_cli.storage.blobs import BlobStore
 from accunode_cli.tabular import DEFAULT_BATCH_SIZE, infer_kind, match_columns, open_source
+from accunode_cli.tabular.column_map import check_map
 from accunode_cli.tabular.columns import ColumnMatch
 from accunode_cli.tabular.pipeline import _prepare_batch, _uses_decimal_comma
 
@@ -93,12 +94,24 @@ def check_upload(
     sheet: str | None,
     reporting_year: int | None,
     reporting_quarter: str | None,
+    header_row: int | None = None,
+    column_map: dict[str, str] | None = None,
 ) -> UploadCheck:
-    """Read the header of an uploaded file; raise the error a bad one deserves (422)."""
+    """Read the header of an uploaded file; raise the error a bad one deserves (422).
+
+    ``header_row`` and ``column_map`` are bulk-score's ``--header-row`` and ``--map``.
+    """
     try:
-        source = open_source(str(path), batch_size=DEFAULT_BATCH_SIZE, sheet=sheet)
-        chosen = kind or infer_kind(source.names, source=name)
-        match = match_columns(source.names, chosen, source=name)
+        source = open_source(
+            str(path),
+            batch_size=DEFAULT_BATCH_SIZE,
+            sheet=sheet,
+            header_row=header_row,
+            column_map=column_map,
+        )
+        check_map(source.names, column_map or {}, source=name)
+        chosen = kind or infer_kind(source.names, source=name, column_map=column_map)
+        match = match_columns(source.names, chosen, source=name, column_map=column_map)
         check_identity_columns(
             source.names,
             kind=chosen,
@@ -167,6 +180,8 @@ def split_upload(
     sheet: str | None,
     model: Any,
     percent: str | None = None,
+    header_row: int | None = None,
+    column_map: dict[str, str] | None = None,
 ) -> Split:
     """Split the upload into parts. Whether cells use a decimal comma, and which percentage
     ratios are fractions (``percent``, else the first batch is checked and a warning kept),
@@ -175,8 +190,14 @@ def split_upload(
 
     with local_copy(blobs, key) as path:
         try:
-            source = open_source(str(path), batch_size=DEFAULT_BATCH_SIZE, sheet=sheet)
-            match = match_columns(source.names, kind, source=name)
+            source = open_source(
+                str(path),
+                batch_size=DEFAULT_BATCH_SIZE,
+                sheet=sheet,
+                header_row=header_row,
+                column_map=column_map,
+            )
+            match = match_columns(source.names, kind, source=name, column_map=column_map)
             batches = source.batches(text_columns=frozenset(match.columns.values()))
             first = next(batches, None)
             if first is None:

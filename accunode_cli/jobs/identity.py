@@ -24,13 +24,31 @@ IDENTITY_FIELDS = (
 _LIMITS = {"company_symbol": 32, "company_name": 200, "sector": 100}
 
 
+# Headers that exports give identity columns (Capital IQ, Bloomberg, FactSet), folded.
+_SYNONYMS = {
+    "ticker": "company_symbol",
+    "symbol": "company_symbol",
+    "ticker_symbol": "company_symbol",
+    "name": "company_name",
+    "company": "company_name",
+    "year": "reporting_year",
+    "fiscal_year": "reporting_year",
+    "quarter": "reporting_quarter",
+    "fiscal_quarter": "reporting_quarter",
+    "market_capitalization": "market_cap",
+}
+
+
 def identity_columns(names: Sequence[str]) -> dict[str, str]:
-    """Map each identity field found among ``names`` (matched like ratio columns) to its column."""
+    """Map each identity field found among ``names`` (matched like ratio columns, and by the
+    usual export headers: Ticker, Name, Year...) to its column; an exact name wins."""
     found: dict[str, str] = {}
-    for name in names:
-        key = fold_column_name(name)
-        if key in IDENTITY_FIELDS and key not in found:
-            found[key] = name
+    for exact in (True, False):
+        for name in names:
+            key = fold_column_name(name)
+            field = key if exact else _SYNONYMS.get(key, "")
+            if field in IDENTITY_FIELDS and field not in found:
+                found[field] = name
     return found
 
 

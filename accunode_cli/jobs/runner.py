@@ -46,6 +46,7 @@ def prepare_job(ctx: JobContext, job_id: uuid.UUID) -> list[uuid.UUID]:
             return []
         queued = job.status == "queued"
         details = (job.blob_key, job.file_name, job.kind, job.sheet, job.percent)
+        header_row, column_map = job.header_row, job.column_map
     if queued:
         key, name, kind, sheet, percent = details
         try:
@@ -58,6 +59,8 @@ def prepare_job(ctx: JobContext, job_id: uuid.UUID) -> list[uuid.UUID]:
                 sheet=sheet,
                 model=ctx.model(kind),
                 percent=percent,
+                header_row=header_row,
+                column_map=column_map,
             )
         except AccuNodeError as error:
             _fail(ctx, job_id, error.message)
@@ -114,7 +117,9 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
     log.info("chunk started", extra={"operation": where})
     try:
         batch = read_part(ctx.blobs, part_key(job.id, chunk.number))
-        match = match_columns(batch.schema.names, job.kind, source=job.file_name)
+        match = match_columns(
+            batch.schema.names, job.kind, source=job.file_name, column_map=job.column_map
+        )
         rows = ChunkRows(
             kind=job.kind,
             organization_id=job.organization_id,

@@ -44,9 +44,11 @@ def job_body(job: Job) -> dict[str, Any]:
         "id", "status", "kind", "on_conflict", "file_name", "file_bytes", "rows_total",
         "rows_processed", "rows_stored", "rows_replaced", "rows_rejected", "rows_conflicting",
         "created_by", "created_at", "started_at", "finished_at", "error", "percent",
+        "header_row",
     )  # fmt: skip
     body = {name: getattr(job, name) for name in fields}
     body["warnings"] = list(job.warnings or [])
+    body["column_map"] = dict(job.column_map or {})
     body["progress"] = progress
     body["seconds"] = round(seconds, 3) if seconds is not None else None
     body["rows_per_second"] = (
@@ -99,6 +101,8 @@ def accept_upload(
             sheet=options["sheet"],
             reporting_year=options["reporting_year"],
             reporting_quarter=quarter,
+            header_row=options.get("header_row"),
+            column_map=options.get("column_map"),
         )
         job_id = new_id()
         key = files.input_key(job_id, name)
@@ -116,6 +120,8 @@ def accept_upload(
         "reporting_quarter": ("Q" + quarter[-1]) if quarter else None,
         "blob_key": key,
         "percent": options.get("percent"),
+        "header_row": options.get("header_row"),
+        "column_map": options.get("column_map") or None,
     }
     try:
         with state.sessions() as session, session.begin():
@@ -169,8 +175,15 @@ def _ratio_batches(blobs: Any, job: Job, numbers: list[int]) -> Iterator[dict[st
 
     for number in numbers:
         batch = files.read_part(blobs, files.part_key(job.id, number))
-        match = match_columns(batch.schema.names, job.kind, source=job.file_name)
-        yield files.prepare_batch(batch, match, decimal_comma=job.decimal_comma)
+        match = match_columns(
+            batch.schema.names, job.kind, source=job.file_name, column_map=job.column_map
+        )
+        yield files.prepare_batch(
+            batch,
+            match,
+            decimal_comma=job.decimal_comma,
+            to_points=tuple(job.to_points or ()),
+        )
 
 
 def job_drift_body(state: AppState, tenant: Tenant, job_id: uuid.UUID) -> dict[str, Any]:

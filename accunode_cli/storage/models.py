@@ -290,6 +290,10 @@ class Job(_Audited, Base):
     # Percentage ratios: "fraction" or "points" as the uploader said (None: checked on the
     # first batch), the ratios then multiplied by 100, and the warnings of the check.
     percent: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # How to read the file, as bulk-score's --header-row and --map: Excel's header row, and
+    # header -> ratio name.
+    header_row: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    column_map: Mapped[dict[str, str] | None] = mapped_column(JSONType, nullable=True)
     to_points: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     warnings: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     rows_total: Mapped[int | None] = mapped_column(Integer, nullable=True)

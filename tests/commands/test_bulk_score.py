@@ -192,7 +192,7 @@ def test_unwritable_output_through_the_cli(runner: CliRunner, tmp_path: Path) ->
     "options",
     [
         ["--errors", "rejected.csv"],
-        ["--map", "Leverage=long_term_debt_to_total_capital", "--header-row", "3"],
+        ["--format", "csv"],
         ["--explain", "--horizon", "5"],
     ],
 )

@@ -46,6 +46,7 @@ def stack(
         "ACCUNODE_BCRYPT_ROUNDS": "4",
         "ACCUNODE_ACCESS_TOKEN_MINUTES": TOKEN_MINUTES,
         "ACCUNODE_RATE_LIMIT_PER_MINUTE": "100000",
+        "ACCUNODE_REGISTRATIONS_PER_HOUR": "1000",  # every test registers its own account
         "ACCUNODE_DATA_DIR": str(folder / "data"),
     }
     database = None

@@ -114,3 +114,30 @@ def test_percent_options_travel_with_the_upload(cli, stack: Stack, tmp_path: Pat
     assert cli("bulk-score", str(ANNUAL), "-o", str(local)).exit_code == 0
     expected = pcsv.read_csv(local)["probability"].to_pylist()
     assert pcsv.read_csv(fixed)["probability"].to_pylist() == expected
+
+
+def test_map_and_header_row_travel_with_the_upload(cli, stack: Stack, tmp_path: Path) -> None:
+    _login(cli, stack)
+    bloomberg = ROOT / "sample_data" / "bloomberg_export.csv"
+    local = tmp_path / "local.csv"
+    mapped = ("--map", "PROF_MARGIN=net_income_margin")
+    assert cli("bulk-score", str(bloomberg), *mapped, "-o", str(local)).exit_code == 0
+    remote = tmp_path / "remote.csv"
+    done = cli(
+        "bulk-score", str(bloomberg), *mapped, "--remote", "--reporting-year", "2024",
+        "-o", str(remote),
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    expected = pcsv.read_csv(local)["probability"].to_pylist()
+    assert pcsv.read_csv(remote)["probability"].to_pylist() == expected
+    workbook = ROOT / "sample_data" / "analyst_screen.xlsx"
+    local = tmp_path / "screen.csv"
+    assert cli("bulk-score", str(workbook), "--header-row", "4", "-o", str(local)).exit_code == 0
+    remote = tmp_path / "screen_remote.csv"
+    done = cli(
+        "bulk-score", str(workbook), "--header-row", "4", "--remote", "--reporting-year", "2025",
+        "-o", str(remote),
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    expected = pcsv.read_csv(local)["probability"].to_pylist()
+    assert pcsv.read_csv(remote)["probability"].to_pylist() == expected

@@ -446,3 +446,53 @@ def test_fractions_are_flagged_on_the_job_and_scaled_with_percent_fraction(
     assert table.column("probability").to_pylist() == points.column("probability").to_pylist()
     bad = upload(jobs_client, other["headers"], source, percent="percent")
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_input"
+
+
+def test_map_and_header_row_read_the_file_as_bulk_score_does(
+    jobs_client: Any, tmp_path: Path
+) -> None:
+    """`map` and `header_row` are bulk-score's --map and --header-row: the same file gives
+    the same probabilities through a job; a map naming no column is a 422 and no job."""
+    user = register(jobs_client)
+    headers = user["headers"]
+    runner_out = tmp_path / "local.parquet"
+    bloomberg = SAMPLES / "bloomberg_export.csv"
+    done = subprocess.run(
+        [ACCUNODE, "bulk-score", str(bloomberg), "--map", "PROF_MARGIN=net_income_margin",
+         "-o", str(runner_out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    created = upload(
+        jobs_client, headers, bloomberg, reporting_year=2024, map="PROF_MARGIN=net_income_margin"
+    )
+    assert created.status_code == 202, created.text
+    assert created.json()["column_map"] == {"PROF_MARGIN": "net_income_margin"}
+    job = wait_job(jobs_client, headers, created.json()["id"])
+    assert job["status"] == "succeeded", job
+    table = results(jobs_client, headers, job["id"])
+    expected = pq.read_table(runner_out).column("probability").to_pylist()
+    assert table.column("probability").to_pylist() == expected
+    assert job["rows_stored"] == len(expected)
+
+    workbook = SAMPLES / "analyst_screen.xlsx"
+    local = tmp_path / "screen.parquet"
+    done = subprocess.run(
+        [ACCUNODE, "bulk-score", str(workbook), "--header-row", "4", "-o", str(local)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    other = register(jobs_client)
+    created = upload(jobs_client, other["headers"], workbook, reporting_year=2024, header_row=4)
+    assert created.status_code == 202, created.text
+    job = wait_job(jobs_client, other["headers"], created.json()["id"])
+    assert job["status"] == "succeeded" and job["header_row"] == 4, job
+    expected = pq.read_table(local).column("probability").to_pylist()
+    table = results(jobs_client, other["headers"], job["id"])
+    assert table.column("probability").to_pylist() == expected
+
+    for bad in ("NO_SUCH_COLUMN=net_income_margin", "PROF_MARGIN"):
+        refused = upload(jobs_client, headers, bloomberg, reporting_year=2024, map=bad)
+        assert refused.status_code == 422, refused.text
+    listed = jobs_client.get(f"{API}/predictions/jobs", headers=headers).json()
+    assert listed["total"] == 1  # the refused uploads made no job

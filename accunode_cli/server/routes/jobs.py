@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from accunode_cli.errors import InputError, UsageError
 from accunode_cli.server.deps import SessionDep, StateDep, TenantDep, ensure_role
 from accunode_cli.server.jobs_service import (
     accept_upload,
@@ -32,6 +33,7 @@ from accunode_cli.server.schemas.jobs import (
     ResultFormat,
 )
 from accunode_cli.storage import jobs
+from accunode_cli.tabular.column_map import read_column_map
 
 router = APIRouter(prefix="/predictions", tags=["jobs"], responses=ERROR_RESPONSES)
 
@@ -75,8 +77,21 @@ async def bulk_upload(
             "first rows are checked and the job's `warnings` say when they look like fractions"
         ),
     ] = None,
+    header_row: Annotated[
+        int | None,
+        Form(ge=1, le=1_000_000, description="Excel: the header's row number (default: found)"),
+    ] = None,
+    column_map: Annotated[
+        list[str] | None,
+        Form(
+            alias="map",
+            description="`HEADER=ratio_name`: read column HEADER as that ratio (repeatable), as "
+            "`bulk-score --map`",
+        ),
+    ] = None,
 ) -> Any:
     ensure_role(tenant, "analyst")
+    mapping = _column_map(column_map or [])
     job = await run_in_threadpool(
         accept_upload,
         state,
@@ -89,9 +104,24 @@ async def bulk_upload(
             "reporting_year": reporting_year,
             "reporting_quarter": reporting_quarter,
             "percent": percent,
+            "header_row": header_row,
+            "column_map": mapping,
         },
     )
     return job_body(job)
+
+
+def _column_map(items: list[str]) -> dict[str, str]:
+    """Read the upload's ``map`` fields as bulk-score reads --map; a bad one is a 422."""
+    try:
+        return read_column_map(tuple(items))
+    except UsageError as error:
+        message = error.message.replace("--map", "map")
+        if ", e.g." in message:  # the syntax, as a form field gives it
+            message = message.split(", e.g.")[0] + (
+                "; send one map field per column, e.g. map=PROF_MARGIN=net_income_margin"
+            )
+        raise InputError(message, details={"field": "map", **error.details}) from error
 
 
 @router.get(

@@ -42,6 +42,10 @@ class JobPublic(BaseModel):
     percent: PercentMode | None = Field(
         default=None, description="How the upload said percentages are given, if it did"
     )
+    header_row: int | None = Field(default=None, description="Excel's header row, as uploaded")
+    column_map: dict[str, str] = Field(
+        default_factory=dict, description="Header -> ratio name, as uploaded (`map`)"
+    )
     warnings: list[str] = Field(
         default_factory=list,
         description="What a person should check, e.g. percentage columns that look like "

@@ -1,4 +1,5 @@
-"""jobs: percentages given as fractions, as bulk-score reads them (percent, to_points, warnings)
+"""jobs read files as bulk-score does: percentages as fractions (percent, to_points, warnings),
+Excel's header row and a header map (header_row, column_map)
 
 Revision ID: 0006
 Revises: 0005
@@ -30,6 +31,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("percent", sa.String(length=8), nullable=True))
         batch.add_column(sa.Column("to_points", _json(), nullable=True))
         batch.add_column(sa.Column("warnings", _json(), nullable=True))
+        batch.add_column(sa.Column("header_row", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("column_map", _json(), nullable=True))
         batch.create_check_constraint(op.f("ck_jobs_percent"), "percent IN ('fraction', 'points')")
 
 
@@ -37,6 +40,8 @@ def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("jobs") as batch:
         batch.drop_constraint(op.f("ck_jobs_percent"), type_="check")
+        batch.drop_column("column_map")
+        batch.drop_column("header_row")
         batch.drop_column("warnings")
         batch.drop_column("to_points")
         batch.drop_column("percent")
