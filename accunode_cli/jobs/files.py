@@ -86,6 +86,19 @@ def _shown(error: AccuNodeError, path: Path, name: str) -> AccuNodeError:
     return error
 
 
+def _open(
+    path: Path, sheet: str | None, header_row: int | None, column_map: dict[str, str] | None
+) -> Any:
+    """Open an upload as bulk-score opens its input (--sheet, --header-row, --map)."""
+    return open_source(
+        str(path),
+        batch_size=DEFAULT_BATCH_SIZE,
+        sheet=sheet,
+        header_row=header_row,
+        column_map=column_map,
+    )
+
+
 def check_upload(
     path: Path,
     *,
@@ -102,13 +115,7 @@ def check_upload(
     ``header_row`` and ``column_map`` are bulk-score's ``--header-row`` and ``--map``.
     """
     try:
-        source = open_source(
-            str(path),
-            batch_size=DEFAULT_BATCH_SIZE,
-            sheet=sheet,
-            header_row=header_row,
-            column_map=column_map,
-        )
+        source = _open(path, sheet, header_row, column_map)
         check_map(source.names, column_map or {}, source=name)
         chosen = kind or infer_kind(source.names, source=name, column_map=column_map)
         match = match_columns(source.names, chosen, source=name, column_map=column_map)
@@ -190,13 +197,7 @@ def split_upload(
 
     with local_copy(blobs, key) as path:
         try:
-            source = open_source(
-                str(path),
-                batch_size=DEFAULT_BATCH_SIZE,
-                sheet=sheet,
-                header_row=header_row,
-                column_map=column_map,
-            )
+            source = _open(path, sheet, header_row, column_map)
             match = match_columns(source.names, kind, source=name, column_map=column_map)
             batches = source.batches(text_columns=frozenset(match.columns.values()))
             first = next(batches, None)
