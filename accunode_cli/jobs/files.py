@@ -133,7 +133,7 @@ def check_upload(
             if next(batches, None) is None:
                 raise UnreadableFileError(f"{name} has a header but no data rows")
         finally:
-            batches.close()  # type: ignore[attr-defined]  # a generator
+            batches.close()  # a generator
     except AccuNodeError as error:
         raise _shown(error, path, name) from error.__cause__
     return UploadCheck(chosen, match, source.format)
