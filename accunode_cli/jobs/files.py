@@ -18,7 +18,13 @@ from typing import Any
 from accunode_cli.errors import AccuNodeError, UnreadableFileError
 from accunode_cli.jobs.identity import check_identity_columns
 from accunode_cli.storage.blobs import BlobStore
-from accunode_cli.tabular import DEFAULT_BATCH_SIZE, infer_kind, match_columns, open_source
+from accunode_cli.tabular import (
+    DEFAULT_BATCH_SIZE,
+    TableSource,
+    infer_kind,
+    match_columns,
+    open_source,
+)
 from accunode_cli.tabular.column_map import check_map
 from accunode_cli.tabular.columns import ColumnMatch
 from accunode_cli.tabular.pipeline import _prepare_batch, _uses_decimal_comma
@@ -88,7 +94,7 @@ def _shown(error: AccuNodeError, path: Path, name: str) -> AccuNodeError:
 
 def _open(
     path: Path, sheet: str | None, header_row: int | None, column_map: dict[str, str] | None
-) -> Any:
+) -> TableSource:
     """Open an upload as bulk-score opens its input (--sheet, --header-row, --map)."""
     return open_source(
         str(path),
@@ -133,7 +139,7 @@ def check_upload(
             if next(batches, None) is None:
                 raise UnreadableFileError(f"{name} has a header but no data rows")
         finally:
-            batches.close()  # a generator
+            batches.close()  # type: ignore[attr-defined]  # a generator
     except AccuNodeError as error:
         raise _shown(error, path, name) from error.__cause__
     return UploadCheck(chosen, match, source.format)
