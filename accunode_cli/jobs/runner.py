@@ -85,21 +85,8 @@ def _fail(ctx: JobContext, job_id: uuid.UUID, message: str) -> None:
 
 
 def _start_attempt(ctx: JobContext, chunk_id: uuid.UUID) -> tuple[JobChunk, Job] | None:
-    from sqlalchemy import update
-
     with ctx.sessions() as session, session.begin():
-        session.execute(
-            update(JobChunk)
-            .where(JobChunk.id == chunk_id, JobChunk.done.is_(False))
-            .values(attempts=JobChunk.attempts + 1)
-        )
-        chunk = session.get(JobChunk, chunk_id)
-        if chunk is None or chunk.done:
-            return None
-        job = session.get(Job, chunk.job_id)
-        if job is None or job.status != "running":
-            return None
-        return chunk, job
+        return job_rows.start_attempt(session, chunk_id)
 
 
 def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:

@@ -27,6 +27,7 @@ __all__ = [
     "cancel_job",
     "delete_job",
     "add_chunks",
+    "start_attempt",
     "lock_chunk",
     "chunks_of",
     "unfinished_chunks",
@@ -172,12 +173,28 @@ def add_chunks(session: Session, *, job_id: uuid.UUID, split: Any) -> bool:
     return True
 
 
+def start_attempt(session: Session, chunk_id: uuid.UUID) -> tuple[JobChunk, Job] | None:
+    """Count an attempt at a chunk; return it and its job, or None when there is nothing to
+    do (the chunk is done or gone, or its job is no longer running)."""
+    session.execute(
+        update(JobChunk)
+        .where(JobChunk.id == chunk_id, JobChunk.done.is_(False))
+        .values(attempts=JobChunk.attempts + 1)
+    )
+    return _to_run(session, session.get(JobChunk, chunk_id))
+
+
 def lock_chunk(session: Session, chunk_id: uuid.UUID) -> tuple[JobChunk, Job] | None:
     """Lock a chunk row until the transaction ends; None when it is done or its job is over.
 
     A second worker handed the same chunk waits here, then finds it done.
     """
-    chunk = session.scalar(select(JobChunk).where(JobChunk.id == chunk_id).with_for_update())
+    return _to_run(
+        session, session.scalar(select(JobChunk).where(JobChunk.id == chunk_id).with_for_update())
+    )
+
+
+def _to_run(session: Session, chunk: JobChunk | None) -> tuple[JobChunk, Job] | None:
     if chunk is None or chunk.done:
         return None
     job = session.get(Job, chunk.job_id)
