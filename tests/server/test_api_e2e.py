@@ -8,6 +8,7 @@ runs on the embedded SQLite default.
 from __future__ import annotations
 
 import asyncio
+import collections
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -158,7 +159,8 @@ def _race(servers: Sequence[Server], *, periods: int, copies: int, poison: int =
         if r.status_code == 201
     }
     conflicts = [r for r in responses if r.status_code == 409]
-    assert len(created) == periods and len(conflicts) == periods * (copies - 1)
+    statuses = collections.Counter(r.status_code for r in responses)  # shown when it fails
+    assert len(created) == periods and len(conflicts) == periods * (copies - 1), statuses
     refused = [r for r in responses if r.status_code == 422]
     assert len(refused) == poison
     assert all(r.json()["error"]["code"] == "invalid_input" for r in refused)
