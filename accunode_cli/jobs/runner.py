@@ -26,7 +26,7 @@ from accunode_cli.jobs.files import (
     split_upload,
 )
 from accunode_cli.jobs.identity import identity_columns, read_identities
-from accunode_cli.services.bulk import ChunkOutcome, ChunkRows, store_chunk
+from accunode_cli.services.bulk import ChunkOutcome, ChunkRows, plan_chunk, store_chunk
 from accunode_cli.storage import jobs as job_rows
 from accunode_cli.storage.models import ACTIVE_JOB_STATUSES, Job, JobChunk
 from accunode_cli.tabular import match_columns
@@ -104,36 +104,41 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
     log.info("chunk started", extra={"operation": where})
     try:
         batch = read_part(ctx.blobs, part_key(job.id, chunk.number))
-        match = match_columns(
-            batch.schema.names, job.kind, source=job.file_name, column_map=job.column_map
-        )
-        rows = ChunkRows(
-            kind=job.kind,
-            organization_id=job.organization_id,
-            created_by=job.created_by,
-            job_id=job.id,
-            first_row=chunk.first_row,
-            on_conflict=job.on_conflict,
-            raw=prepare_batch(
-                batch,
-                match,
-                decimal_comma=job.decimal_comma,
-                to_points=tuple(job.to_points or ()),
-            ),
-            identities=read_identities(
-                batch,
+        with ctx.cpu():
+            match = match_columns(
+                batch.schema.names, job.kind, source=job.file_name, column_map=job.column_map
+            )
+            rows = ChunkRows(
                 kind=job.kind,
-                reporting_year=job.reporting_year,
-                reporting_quarter=job.reporting_quarter,
-            ),
-        )
+                organization_id=job.organization_id,
+                created_by=job.created_by,
+                job_id=job.id,
+                first_row=chunk.first_row,
+                on_conflict=job.on_conflict,
+                raw=prepare_batch(
+                    batch,
+                    match,
+                    decimal_comma=job.decimal_comma,
+                    to_points=tuple(job.to_points or ()),
+                ),
+                identities=read_identities(
+                    batch,
+                    kind=job.kind,
+                    reporting_year=job.reporting_year,
+                    reporting_quarter=job.reporting_quarter,
+                ),
+            )
         model = ctx.model(job.kind)
+        with ctx.sessions() as session, session.begin():  # the companies commit on their own
+            plan = plan_chunk(session, model=model, chunk=rows, cpu=ctx.cpu)
         with ctx.sessions() as session, session.begin():
             locked = job_rows.lock_chunk(session, chunk_id)
             if locked is None:
                 return None
-            outcome = store_chunk(session, model=model, chunk=rows)
-            _write_outputs(ctx, job, chunk, batch, outcome, match.columns)
+            outcome = store_chunk(session, model=model, plan=plan, cpu=ctx.cpu)
+            with ctx.cpu():
+                outputs = _outputs(batch, outcome, match.columns, chunk.first_row)
+            _write_outputs(ctx, job, chunk, outputs)
             status = job_rows.record_chunk(session, chunk=locked[0], counts=outcome.counts)
             if status is None:
                 session.rollback()
@@ -187,16 +192,12 @@ def _database_lost(error: BaseException) -> bool:
     return isinstance(error, OperationalError | InterfaceError)
 
 
-def _write_outputs(
-    ctx: JobContext,
-    job: Job,
-    chunk: JobChunk,
-    batch: Any,
-    outcome: ChunkOutcome,
-    ratio_columns: dict[str, str],
-) -> None:
+def _outputs(
+    batch: Any, outcome: ChunkOutcome, ratio_columns: dict[str, str], first_row: int
+) -> tuple[Any, Any]:
+    """The chunk's results table (input columns, then the scores and each row's status) and
+    its rejected rows."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     outputs = outcome.scored.to_arrow()
     columns = list(batch.columns) + [
@@ -209,10 +210,17 @@ def _write_outputs(
         pa.array(outcome.statuses, pa.string()),
     ]
     names += ["error", "prediction_id", "status"]
+    results = pa.Table.from_arrays(columns, names=names)
+    return results, _errors_table(batch, outcome, ratio_columns, first_row)
+
+
+def _write_outputs(ctx: JobContext, job: Job, chunk: JobChunk, outputs: tuple[Any, Any]) -> None:
+    import pyarrow.parquet as pq
+
+    results, errors = outputs
     with ctx.blobs.writer(result_key(job.id, chunk.number)) as sink:
-        pq.write_table(pa.Table.from_arrays(columns, names=names), sink, **PART_OPTIONS)
+        pq.write_table(results, sink, **PART_OPTIONS)
     with ctx.blobs.writer(errors_key(job.id, chunk.number)) as sink:
-        errors = _errors_table(batch, outcome, ratio_columns, chunk.first_row)
         pq.write_table(errors, sink, **PART_OPTIONS)
 
 

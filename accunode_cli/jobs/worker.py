@@ -118,7 +118,11 @@ def run_worker(settings: Settings, *, concurrency: int) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     worker = dramatiq.Worker(broker, worker_threads=concurrency, worker_timeout=1000)
-    worker.queue_prefetch = concurrency  # hold no more messages than threads
+    # One message waiting beyond the threads' own: a thread that finishes a chunk starts the
+    # next at once. With none waiting, it waited for the consumer's next poll (up to a
+    # second) and the threads fell into step, computing together and then waiting on the
+    # database together (docs/benchmarks.md). More would keep chunks from other workers.
+    worker.queue_prefetch = concurrency + 1
     worker.start()
     log.info("worker started", extra={"operation": f"concurrency {concurrency}"})
     idle = timedelta(seconds=settings.job_stale_seconds)

@@ -8,10 +8,11 @@ company's period follow ``on_conflict`` row by row.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,15 @@ if TYPE_CHECKING:
 
     from accunode_cli.scoring import PDModel, ScoredBatch
 
-__all__ = ["Identities", "ChunkRows", "ChunkOutcome", "store_chunk", "STATUSES"]
+__all__ = [
+    "Identities",
+    "ChunkRows",
+    "ChunkPlan",
+    "ChunkOutcome",
+    "plan_chunk",
+    "store_chunk",
+    "STATUSES",
+]
 
 STATUSES = ("stored", "replaced", "conflict", "rejected")
 
@@ -115,48 +124,88 @@ def _companies(
     return found
 
 
-def store_chunk(session: Session, *, model: PDModel, chunk: ChunkRows) -> ChunkOutcome:
-    """Score a chunk in one call and store its good rows; report every row's outcome.
+@dataclass
+class ChunkPlan:
+    """A chunk scored, its rows' problems found and its companies found or created."""
+
+    chunk: ChunkRows
+    scored: ScoredBatch
+    problems: list[tuple[str, str, Any] | None]
+    rows: np.ndarray  # positions of the rows to store
+    companies: dict[str, str | AccuNodeError]  # symbol -> company id (text) or its refusal
+
+
+CpuTurn = Callable[[], contextlib.AbstractContextManager[Any]]
+
+
+def plan_chunk(
+    session: Session, *, model: PDModel, chunk: ChunkRows, cpu: CpuTurn = contextlib.nullcontext
+) -> ChunkPlan:
+    """Score a chunk in one call and find or create the companies of its good rows.
+
+    The caller commits the companies on their own, before the chunk's transaction: a
+    company is harmless without predictions, and a chunk creating the same companies then
+    waits for that short transaction only, not for another chunk's whole insert. The
+    computing runs inside ``cpu()`` (a worker's turn,
+    :meth:`accunode_cli.jobs.context.JobContext.cpu`), the statements outside it.
+    """
+    with cpu():
+        scored = model.score_columns(chunk.raw)
+        problems = list(chunk.identities.problems)
+        for index in np.flatnonzero(scored.risk_codes < 0).tolist():
+            if problems[index] is None:
+                problems[index] = ("", str(scored.row_error[index] or "cannot be scored"), None)
+        rows = np.array([i for i, problem in enumerate(problems) if problem is None], np.int64)
+    companies = _companies(session, chunk, rows) if rows.size else {}
+    return ChunkPlan(chunk, scored, problems, rows, companies)
+
+
+def store_chunk(
+    session: Session, *, model: PDModel, plan: ChunkPlan, cpu: CpuTurn = contextlib.nullcontext
+) -> ChunkOutcome:
+    """Store a planned chunk's good rows; report every row's outcome.
 
     Per row only the identity lookups run in Python; finding each period's writer and
     spreading the stored ids back to the rows are array operations.
     """
-    scored = model.score_columns(chunk.raw)
+    chunk, scored, problems, rows, companies = (
+        plan.chunk,
+        plan.scored,
+        list(plan.problems),
+        plan.rows,
+        plan.companies,
+    )
     ident = chunk.identities
-    problems = list(ident.problems)
-    for index in np.flatnonzero(scored.risk_codes < 0).tolist():
-        if problems[index] is None:
-            problems[index] = ("", str(scored.row_error[index] or "cannot be scored"), None)
-    rows = np.array([i for i, problem in enumerate(problems) if problem is None], np.int64)
-    companies = _companies(session, chunk, rows) if rows.size else {}
-    symbols = list(companies)  # a company per distinct symbol: its code is its position
-    code_of = {symbol: code for code, symbol in enumerate(symbols)}
-    codes = np.fromiter(
-        (code_of[ident.symbols[i] or ""] for i in rows.tolist()), np.int64, rows.size
-    )
-    refused = np.array([isinstance(companies[s], AccuNodeError) for s in symbols], dtype=bool)
-    if refused.any():
-        for index in rows[refused[codes]].tolist():
-            error = companies[ident.symbols[index] or ""]
-            assert isinstance(error, AccuNodeError)
-            problems[index] = ("company_symbol", error.message, ident.symbols[index])
-        rows, codes = rows[~refused[codes]], codes[~refused[codes]]
-    company_ids = np.array(
-        [None if isinstance(c, AccuNodeError) else c for c in companies.values()], dtype=object
-    )
-    # A period is (company, year, quarter) packed into one integer: years 1900-2200, Q1-Q4.
-    years = np.fromiter((ident.years[i] for i in rows.tolist()), np.int64, rows.size)
-    quarters = np.fromiter(
-        (_QUARTER_CODE[ident.quarters[i]] for i in rows.tolist()), np.int64, rows.size
-    )
-    periods = (codes << 12) | ((years - 1900) << 3) | quarters
-    _, first, period_of = np.unique(periods, return_index=True, return_inverse=True)
-    writer = first  # skip: the first row of a period is written
-    if chunk.on_conflict == "replace":  # replace: the last one
-        writer = np.zeros_like(first)
-        np.maximum.at(writer, period_of, np.arange(rows.size))
-    written = np.sort(writer)  # positions (in rows) of the written rows, in input order
-    table = _table(model, chunk, scored, rows[written], company_ids[codes[written]].tolist())
+    with cpu():
+        symbols = list(companies)  # a company per distinct symbol: its code is its position
+        code_of = {symbol: code for code, symbol in enumerate(symbols)}
+        codes = np.fromiter(
+            (code_of[ident.symbols[i] or ""] for i in rows.tolist()), np.int64, rows.size
+        )
+        refused = np.array([isinstance(companies[s], AccuNodeError) for s in symbols], dtype=bool)
+        if refused.any():
+            for index in rows[refused[codes]].tolist():
+                error = companies[ident.symbols[index] or ""]
+                assert isinstance(error, AccuNodeError)
+                problems[index] = ("company_symbol", error.message, ident.symbols[index])
+            rows, codes = rows[~refused[codes]], codes[~refused[codes]]
+        company_ids = np.array(
+            [None if isinstance(c, AccuNodeError) else c for c in companies.values()],
+            dtype=object,
+        )
+        # A period is (company, year, quarter) packed into one integer: years 1900-2200, Q1-Q4.
+        years = np.fromiter((ident.years[i] for i in rows.tolist()), np.int64, rows.size)
+        quarters = np.fromiter(
+            (_QUARTER_CODE[ident.quarters[i]] for i in rows.tolist()), np.int64, rows.size
+        )
+        periods = (codes << 12) | ((years - 1900) << 3) | quarters
+        _, first, period_of = np.unique(periods, return_index=True, return_inverse=True)
+        writer = first  # skip: the first row of a period is written
+        if chunk.on_conflict == "replace":  # replace: the last one
+            writer = np.zeros_like(first)
+            np.maximum.at(writer, period_of, np.arange(rows.size))
+        written = np.sort(writer)  # positions (in rows) of the written rows, in input order
+        table = _table(model, chunk, scored, rows[written], company_ids[codes[written]].tolist())
     now = utcnow()
     constants = {
         "organization_id": chunk.organization_id,
@@ -169,7 +218,8 @@ def store_chunk(session: Session, *, model: PDModel, chunk: ChunkRows) -> ChunkO
     stored = store_table(
         session, kind=chunk.kind, table=table, constants=constants, on_conflict=chunk.on_conflict
     )
-    return _outcome(scored, chunk, problems, rows, period_of, writer, written, stored)
+    with cpu():
+        return _outcome(scored, chunk, problems, rows, period_of, writer, written, stored)
 
 
 _QUARTER_CODE = {None: 0, "Q1": 1, "Q2": 2, "Q3": 3, "Q4": 4}
