@@ -127,7 +127,7 @@ def _copy_and_insert(
     """COPY the rows in PostgreSQL's binary format into a temporary table, then one
     ``INSERT … SELECT … ON CONFLICT``: no cell is printed as text and parsed back; text and
     JSON columns travel as codes into a per-chunk list of their values, the contributions as
-    numbers that ``jsonb_build_object`` assembles."""
+    one number per ratio that ``ARRAY[…]`` assembles in the column's order."""
     import pyarrow.compute as pc
 
     target = PREDICTION_CLASSES[kind].__tablename__
@@ -148,12 +148,13 @@ def _copy_and_insert(
             continue
         if name == "contributions":  # a struct of floats: one staged column per ratio
             parts = column.combine_chunks()
-            pairs = []
+            staged_of = {}
             for number, field in enumerate(parts.type):
-                staged_name = f"contribution_{number}"
-                fixed.append((staged_name, "double precision", parts.field(number).to_numpy()))
-                pairs.append(f"'{field.name}', s.{staged_name}")
-            select[name] = f"jsonb_build_object({', '.join(pairs)})"
+                staged_of[field.name] = f"contribution_{number}"
+                numbers = parts.field(number).to_numpy()
+                fixed.append((f"contribution_{number}", "double precision", numbers))
+            order = PREDICTION_CLASSES[kind].__table__.c.contributions.type.names
+            select[name] = f"ARRAY[{', '.join(f's.{staged_of[n]}' for n in order)}]"
             continue
         if name in _CODED:
             encoded = pc.dictionary_encode(column).combine_chunks()

@@ -140,9 +140,16 @@ def insert_many_unless_exist(
         first = rows[0]
         shared = tuple(name for name in names[1:] if all(row[name] == first[name] for row in rows))
         statement = _unnest_insert(table, names, shared, tuple(conflict_columns), tuple(returning))
-        values = {
-            name: first[name] if name in shared else [row[name] for row in rows] for name in names
-        }
+        values: dict[str, Any] = {}
+        for name in names:
+            vector = _vector_names(table, name)
+            if name in shared:
+                values[name] = first[name]
+            elif vector:  # one array per element (unnest would flatten an array of arrays)
+                for i, element in enumerate(vector):
+                    values[f"{name}__{i}"] = [float(row[name][element]) for row in rows]
+            else:
+                values[name] = [row[name] for row in rows]
         return session.execute(statement, values).all()
     insert = dialect_insert(session)(table)
     returned = insert.on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(
@@ -162,22 +169,42 @@ def _unnest_insert(
     from sqlalchemy.dialects import postgresql
 
     varying = [name for name in names if name not in shared]  # never empty: names[0] varies
-    arrays = [bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in varying]
-    unnested = func.unnest(*arrays).table_valued(*varying).render_derived()
-    rows = select(
-        *(
-            cast(bindparam(name, type_=table.c[name].type), table.c[name].type)
-            if name in shared
-            else unnested.c[name]
-            for name in names
-        )
-    )
+    arrays, columns = [], []
+    for name in varying:
+        vector = _vector_names(table, name)
+        if vector:
+            element = postgresql.ARRAY(postgresql.DOUBLE_PRECISION())
+            for i in range(len(vector)):
+                arrays.append(bindparam(f"{name}__{i}", type_=element))
+                columns.append(f"{name}__{i}")
+        else:
+            arrays.append(bindparam(name, type_=postgresql.ARRAY(table.c[name].type)))
+            columns.append(name)
+    unnested = func.unnest(*arrays).table_valued(*columns).render_derived()
+
+    def value(name: str) -> Any:
+        if name in shared:
+            return cast(bindparam(name, type_=table.c[name].type), table.c[name].type)
+        vector = _vector_names(table, name)
+        if vector:
+            return postgresql.array([unnested.c[f"{name}__{i}"] for i in range(len(vector))])
+        return unnested.c[name]
+
+    rows = select(*(value(name) for name in names))
     return (
         postgresql.insert(table)
         .from_select(list(names), rows)
         .on_conflict_do_nothing(index_elements=list(conflict))
         .returning(*(table.c[name] for name in returning))
     )
+
+
+def _vector_names(table: Table, name: str) -> tuple[str, ...]:
+    """The element names of a :class:`RatioVector` column (an array on PostgreSQL), else ()."""
+    from accunode_cli.storage.db import RatioVector
+
+    column_type = table.c[name].type
+    return column_type.names if isinstance(column_type, RatioVector) else ()
 
 
 def select_by_keys(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -20,8 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from accunode_cli.scoring.ratios import QUARTERS
-from accunode_cli.storage.db import Base, JSONType, UTCDateTime, new_id, utcnow
+from accunode_cli.scoring.ratios import QUARTERS, ratio_names
+from accunode_cli.storage.db import Base, JSONType, RatioVector, UTCDateTime, new_id, utcnow
 
 __all__ = [
     "ROLES",
@@ -160,13 +160,19 @@ class _PredictionColumns(_Audited):
     log_odds: Mapped[float] = mapped_column(Float)
     risk_level: Mapped[str] = mapped_column(String(16))
     implied_rating: Mapped[str] = mapped_column(String(8))
-    contributions: Mapped[dict[str, Any]] = mapped_column(JSONType)
     flags: Mapped[dict[str, Any]] = mapped_column(JSONType)
     model_version: Mapped[str] = mapped_column(String(100))
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     # Set when a bulk-upload job stored the row: its job and 1-based input row number.
     job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     row_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    kind: ClassVar[str]
+
+    @declared_attr
+    def contributions(cls) -> Mapped[dict[str, float]]:
+        # per-ratio log-odds: a float array in the kind's ratio order on PostgreSQL
+        return mapped_column(RatioVector(ratio_names(cls.kind)))
 
     @declared_attr
     def company(cls) -> Mapped[Company]:
@@ -178,6 +184,7 @@ class AnnualPrediction(_PredictionColumns, Base):
     """A scored annual statement; missing ratios are NULL, never 0."""
 
     __tablename__ = "annual_predictions"
+    kind = "annual"
     __table_args__ = (
         UniqueConstraint("company_id", "reporting_year", name="uq_annual_company_year"),
         UniqueConstraint("job_id", "row_number", name="uq_annual_job_row"),
@@ -201,6 +208,7 @@ class QuarterlyPrediction(_PredictionColumns, Base):
     """A scored quarterly statement; the quarter is one of Q1..Q4."""
 
     __tablename__ = "quarterly_predictions"
+    kind = "quarterly"
     __table_args__ = (
         UniqueConstraint(
             "company_id", "reporting_year", "reporting_quarter", name="uq_quarterly_company_period"

@@ -1,8 +1,10 @@
-"""Migration 0005: the prediction tables bulk jobs write into, lean but still whole.
+"""Migrations 0005 and 0007: the prediction tables bulk jobs write into, lean but still whole.
 
 One foreign key, on (company, organization), keeps a prediction inside its company's
 organization; deleting a job clears its predictions' job id even while one of its chunks is
-being stored; existing rows survive the upgrade and the downgrade; ids are time-ordered.
+being stored; existing rows survive the upgrade and the downgrade, their contributions to the
+last bit (a JSON object before 0007, a float array on PostgreSQL after); ids are
+time-ordered.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accunode_cli.jobs.files import Split
+from accunode_cli.scoring.ratios import ratio_names
 from accunode_cli.storage import jobs as job_rows
 from accunode_cli.storage.db import make_engine, make_session_factory, new_id, new_ids
 from accunode_cli.storage.migrate import downgrade_database, upgrade_database
@@ -57,7 +60,7 @@ def _prediction(company: Company, organization_id: uuid.UUID, year: int, **extra
         log_odds=-4.6,
         risk_level="LOW",
         implied_rating="BBB",
-        contributions={},
+        contributions=dict.fromkeys(ratio_names("annual"), 0.0),
         flags={},
         model_version="annual-test",
         **extra,
@@ -110,7 +113,9 @@ def test_every_row_survives_upgrades_and_downgrades(
         user, organization = _owner(session)
         session.add(Membership(organization_id=organization.id, user_id=user.id, role="owner"))
         company = _company(session, organization, "OLD")
-        session.add(_prediction(company, organization.id, 2020, created_by=user.id))
+        _insert_before_0007(
+            session, _prediction(company, organization.id, 2020, created_by=user.id)
+        )
         session.commit()
 
     def counts() -> list[int]:
@@ -128,6 +133,7 @@ def test_every_row_survives_upgrades_and_downgrades(
     assert counts() == [1, 1, 1, 1, 1]
     with engine.begin() as connection:  # 0003 has no email_key yet
         assert "email_key" not in {c["name"] for c in inspect(connection).get_columns("users")}
+    assert _stored_json_contributions(engine) == [_CONTRIBUTIONS]
     upgrade_database(engine)
     assert counts() == [1, 1, 1, 1, 1]
     with make_session_factory(engine)() as session:
@@ -135,7 +141,51 @@ def test_every_row_survives_upgrades_and_downgrades(
         assert [(p.reporting_year, p.company.symbol, p.created_by) for p in stored] == [
             (2020, "OLD", user.id)
         ]
+        assert [p.contributions for p in stored] == [_CONTRIBUTIONS]
     engine.dispose()
+
+
+# Doubles whose shortest text has 17 digits: the migration must move them exactly.
+_CONTRIBUTIONS = {
+    name: float.fromhex(f"0x1.{i}23456789abcdp-3") * (-1) ** i
+    for i, name in enumerate(ratio_names("annual"))
+}
+
+
+def _old_table() -> Any:
+    """annual_predictions as it was before 0007: contributions a JSON object."""
+    from sqlalchemy import column, table
+
+    from accunode_cli.storage.db import JSONType
+
+    return table(
+        "annual_predictions",
+        *(
+            column(c.name, JSONType if c.name == "contributions" else c.type)
+            for c in AnnualPrediction.__table__.columns
+        ),
+    )
+
+
+def _insert_before_0007(session: Session, prediction: AnnualPrediction) -> None:
+    from sqlalchemy import insert
+
+    old = _old_table()
+    row = {c.name: getattr(prediction, c.name) for c in old.columns}
+    row.update(id=new_id(), contributions=_CONTRIBUTIONS, job_id=None, row_number=None)
+    row.update(created_at=row["created_at"] or _now(), updated_at=row["updated_at"] or _now())
+    session.execute(insert(old), [row])
+
+
+def _stored_json_contributions(engine: Engine) -> list[Any]:
+    with engine.connect() as connection:
+        return list(connection.scalars(select(_old_table().c.contributions)))
+
+
+def _now() -> Any:
+    from accunode_cli.storage.db import utcnow
+
+    return utcnow()
 
 
 def test_ids_are_time_ordered_uuid7() -> None:
