@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
-from accunode_cli.storage.common import insert_many_unless_exist, select_by_keys
+from accunode_cli.storage.common import insert_many_unless_exist, select_by_keys, vector_names
 from accunode_cli.storage.db import new_id, uuid7_bytes, uuid_texts
 from accunode_cli.storage.predictions import PREDICTION_CLASSES
 
@@ -153,7 +153,7 @@ def _copy_and_insert(
                 staged_of[field.name] = f"contribution_{number}"
                 numbers = parts.field(number).to_numpy()
                 fixed.append((f"contribution_{number}", "double precision", numbers))
-            order = PREDICTION_CLASSES[kind].__table__.c.contributions.type.names
+            order = vector_names(PREDICTION_CLASSES[kind].__table__, "contributions")
             select[name] = f"ARRAY[{', '.join(f's.{staged_of[n]}' for n in order)}]"
             continue
         if name in _CODED:

@@ -25,6 +25,7 @@ __all__ = [
     "insert_many_unless_exist",
     "select_by_keys",
     "lock_row",
+    "vector_names",
     "MAX_PAGE_SIZE",
 ]
 
@@ -142,7 +143,7 @@ def insert_many_unless_exist(
         statement = _unnest_insert(table, names, shared, tuple(conflict_columns), tuple(returning))
         values: dict[str, Any] = {}
         for name in names:
-            vector = _vector_names(table, name)
+            vector = vector_names(table, name)
             if name in shared:
                 values[name] = first[name]
             elif vector:  # one array per element (unnest would flatten an array of arrays)
@@ -171,11 +172,11 @@ def _unnest_insert(
     varying = [name for name in names if name not in shared]  # never empty: names[0] varies
     arrays, columns = [], []
     for name in varying:
-        vector = _vector_names(table, name)
+        vector = vector_names(table, name)
         if vector:
-            element = postgresql.ARRAY(postgresql.DOUBLE_PRECISION())
+            numbers: Any = postgresql.ARRAY(postgresql.DOUBLE_PRECISION())
             for i in range(len(vector)):
-                arrays.append(bindparam(f"{name}__{i}", type_=element))
+                arrays.append(bindparam(f"{name}__{i}", type_=numbers))
                 columns.append(f"{name}__{i}")
         else:
             arrays.append(bindparam(name, type_=postgresql.ARRAY(table.c[name].type)))
@@ -185,7 +186,7 @@ def _unnest_insert(
     def value(name: str) -> Any:
         if name in shared:
             return cast(bindparam(name, type_=table.c[name].type), table.c[name].type)
-        vector = _vector_names(table, name)
+        vector = vector_names(table, name)
         if vector:
             return postgresql.array([unnested.c[f"{name}__{i}"] for i in range(len(vector))])
         return unnested.c[name]
@@ -199,7 +200,7 @@ def _unnest_insert(
     )
 
 
-def _vector_names(table: Table, name: str) -> tuple[str, ...]:
+def vector_names(table: Table, name: str) -> tuple[str, ...]:
     """The element names of a :class:`RatioVector` column (an array on PostgreSQL), else ()."""
     from accunode_cli.storage.db import RatioVector
 
