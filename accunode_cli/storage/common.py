@@ -200,7 +200,7 @@ def _unnest_insert(
     )
 
 
-def vector_names(table: Table, name: str) -> tuple[str, ...]:
+def vector_names(table: Any, name: str) -> tuple[str, ...]:
     """The element names of a :class:`RatioVector` column (an array on PostgreSQL), else ()."""
     from accunode_cli.storage.db import RatioVector
 
