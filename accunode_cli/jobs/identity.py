@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from accunode_cli.errors import ColumnError, InputError
 from accunode_cli.scoring import fold_column_name, normalise_quarter
 from accunode_cli.services.bulk import Identities
@@ -116,59 +118,109 @@ def read_identities(
     reporting_year: int | None,
     reporting_quarter: str | None,
 ) -> Identities:
-    """Read the identity columns of a record batch; each unusable row gets its reason."""
+    """Read the identity columns of a record batch; each unusable row gets its reason.
+
+    Each distinct cell of a column is read once (a chunk of 65,536 rows names some thousands
+    of companies and a few years), then spread to its rows by array indexing. A row's reason
+    is the first that applies of: no symbol, a symbol, name or sector too long, no usable
+    year, no quarter (quarterly), a market cap that is not a number.
+    """
     n = batch.num_rows
     columns = identity_columns(batch.schema.names)
+    checks: list[tuple[np.ndarray, np.ndarray]] = []  # (per-row reason, has one), by priority
 
-    def values(field: str) -> list[Any]:
+    def read(field: str, parse: Any, default: Any = None) -> np.ndarray:
+        """Parse each distinct cell of a field's column: each row's value; keep the reasons."""
         column = columns.get(field)
-        return batch.column(column).to_pylist() if column else [None] * n
+        if column is None:
+            values, codes = [default], np.zeros(n, np.int64)
+        else:
+            values, codes = _distinct(batch.column(column))
+        parsed = np.empty(len(values), dtype=object)
+        reasons = np.empty(len(values), dtype=object)
+        for j, value in enumerate(values):
+            parsed[j], reasons[j] = parse(value)
+        has = np.array([reason is not None for reason in reasons], dtype=bool)
+        checks.append((reasons[codes], has[codes]))
+        return parsed[codes]
 
-    symbols_in, names_in, sectors_in = (
-        values("company_symbol"),
-        values("company_name"),
-        values("sector"),
+    symbols = read("company_symbol", _symbol)
+    names = read("company_name", lambda value: _bounded("company_name", value))
+    sectors = read("sector", lambda value: _bounded("sector", value))
+    years = read("reporting_year", _checked_year, default=reporting_year)
+    quarters = np.full(n, None, dtype=object)
+    if kind == "quarterly":
+        quarters = read("reporting_quarter", _quarter, default=reporting_quarter)
+    caps = read("market_cap", _cap)
+    problems = np.full(n, None, dtype=object)
+    for reasons, has in reversed(checks):  # the first reason in priority order wins
+        problems[has] = reasons[has]
+    return Identities(
+        symbols=symbols.tolist(),
+        names=names.tolist(),
+        sectors=sectors.tolist(),
+        market_caps=caps.tolist(),
+        years=years.tolist(),
+        quarters=quarters.tolist(),
+        problems=problems.tolist(),
     )
-    caps_in, years_in, quarters_in = (
-        values("market_cap"),
-        values("reporting_year"),
-        values("reporting_quarter"),
-    )
-    ident = Identities([], [], [], [], [], [], [])
-    for i in range(n):
-        problem: tuple[str, str, Any] | None = None
-        symbol, name, sector = _text(symbols_in[i]), _text(names_in[i]), _text(sectors_in[i])
-        for field, text in (("company_symbol", symbol), ("company_name", name), ("sector", sector)):
-            if text is not None and len(text) > _LIMITS[field] and problem is None:
-                problem = (field, f"{field} is longer than {_LIMITS[field]} characters", text)
-        if symbol is None:
-            problem = ("company_symbol", "company_symbol is missing", symbols_in[i])
-        year = _year(years_in[i]) if "reporting_year" in columns else reporting_year
-        if year is None and problem is None:
-            problem = (
-                "reporting_year",
-                "reporting_year is missing or not a year between 1900 and 2200",
-                years_in[i],
-            )
-        quarter = None
-        if kind == "quarterly":
-            raw = quarters_in[i] if "reporting_quarter" in columns else reporting_quarter
-            try:
-                quarter = normalise_quarter(_text(raw) or "")
-            except InputError:
-                if problem is None:
-                    problem = ("reporting_quarter", "reporting_quarter is not one of Q1..Q4", raw)
-        try:
-            cap = _number(caps_in[i])
-        except ValueError:
-            cap = None
-            if problem is None:
-                problem = ("market_cap", "market_cap is not a number", caps_in[i])
-        ident.symbols.append(symbol.upper() if symbol else None)
-        ident.names.append(name)
-        ident.sectors.append(sector)
-        ident.market_caps.append(cap)
-        ident.years.append(year)
-        ident.quarters.append(quarter)
-        ident.problems.append(problem)
-    return ident
+
+
+Parsed = tuple[Any, tuple[str, str, Any] | None]
+
+
+def _bounded(field: str, value: Any) -> Parsed:
+    text = _text(value)
+    if text is not None and len(text) > _LIMITS[field]:
+        return text, (field, f"{field} is longer than {_LIMITS[field]} characters", text)
+    return text, None
+
+
+def _symbol(value: Any) -> Parsed:
+    text, problem = _bounded("company_symbol", value)
+    if text is None:
+        return None, ("company_symbol", "company_symbol is missing", value)
+    return text.upper(), problem
+
+
+_NO_YEAR = "reporting_year is missing or not a year between 1900 and 2200"
+
+
+def _checked_year(value: Any) -> Parsed:
+    year = _year(value)
+    return year, None if year is not None else ("reporting_year", _NO_YEAR, value)
+
+
+def _quarter(value: Any) -> Parsed:
+    try:
+        return normalise_quarter(_text(value) or ""), None
+    except InputError:
+        return None, ("reporting_quarter", "reporting_quarter is not one of Q1..Q4", value)
+
+
+def _cap(value: Any) -> Parsed:
+    try:
+        return _number(value), None
+    except ValueError:
+        return None, ("market_cap", "market_cap is not a number", value)
+
+
+def _distinct(column: Any) -> tuple[list[Any], np.ndarray]:
+    """A column's distinct cells (as Python values) and each row's index among them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        encoded = (
+            column
+            if pa.types.is_dictionary(column.type)
+            else pc.dictionary_encode(column, null_encoding="encode")
+        )
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # a type arrow cannot hash
+        return column.to_pylist(), np.arange(len(column))
+    values = encoded.dictionary.to_pylist()
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(values))
+        values.append(None)
+    return values, indices.to_numpy(zero_copy_only=False).astype(np.int64)

@@ -117,7 +117,9 @@ def run_worker(settings: Settings, *, concurrency: int) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    worker = dramatiq.Worker(broker, worker_threads=concurrency, worker_timeout=1000)
+    # An idle consumer polls the queue at most 200 ms apart (dramatiq backs off to this): a
+    # new job, and the chunks its split sends, wait that long at most, not a second.
+    worker = dramatiq.Worker(broker, worker_threads=concurrency, worker_timeout=200)
     # One message waiting beyond the threads' own: a thread that finishes a chunk starts the
     # next at once. With none waiting, it waited for the consumer's next poll (up to a
     # second) and the threads fell into step, computing together and then waiting on the
