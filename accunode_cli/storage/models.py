@@ -145,11 +145,13 @@ class _PredictionColumns(_Audited):
     """The columns both prediction tables share.
 
     A bulk-upload job writes millions of these rows, so the tables carry what reads and
-    integrity need and nothing more (docs/benchmarks.md measures each part): one foreign
-    key, on (company, organization), which also makes a prediction's organization its
-    company's; ``created_by`` and ``job_id`` are plain columns (users are never deleted,
-    only deactivated; deleting a job clears its predictions' ``job_id`` in the same
-    transaction, :func:`accunode_cli.storage.jobs.delete_job`); ids are time-ordered.
+    integrity need and nothing more (docs/benchmarks.md measures each part). A prediction's
+    company must exist in the prediction's organization, and deleting a company deletes its
+    predictions: on SQLite by the foreign key declared here, on PostgreSQL by statement-level
+    triggers that check and lock a statement's companies once, not once per row (migration
+    0008). ``created_by`` and ``job_id`` are plain columns (users are never deleted, only
+    deactivated; deleting a job clears its predictions' ``job_id`` in the same transaction,
+    :func:`accunode_cli.storage.jobs.delete_job`); ids are time-ordered.
     """
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, delete, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -85,13 +85,124 @@ def test_a_prediction_cannot_name_another_organizations_company(session: Session
     assert session.scalar(select(func.count()).select_from(AnnualPrediction)) == 1
 
 
-def test_one_foreign_key_and_no_redundant_index(engine: Engine) -> None:
-    keys = _prediction_foreign_keys(engine)
-    assert [(k["constrained_columns"], k["referred_table"]) for k in keys] == [
-        (["company_id", "organization_id"], "companies")
+def test_no_redundant_index_and_the_company_checked_by_key_or_trigger(engine: Engine) -> None:
+    """SQLite keeps the foreign key; PostgreSQL checks the companies once per statement
+    (migration 0008) instead of once per row."""
+    keys = [
+        (k["constrained_columns"], k["referred_table"]) for k in _prediction_foreign_keys(engine)
     ]
+    if engine.dialect.name == "sqlite":
+        assert keys == [(["company_id", "organization_id"], "companies")]
+    else:
+        assert keys == []
+        with engine.connect() as connection:
+            triggers = set(
+                connection.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+            )
+        assert {
+            "annual_companies_after_insert",
+            "quarterly_companies_after_insert",
+            "companies_predictions_after_delete",
+        } <= triggers
     indexed = {tuple(i["column_names"]) for i in inspect(engine).get_indexes("annual_predictions")}
     assert ("organization_id",) not in indexed and ("risk_level",) not in indexed
+
+
+def test_deleting_a_company_deletes_its_predictions_only(session: Session) -> None:
+    _, organization = _owner(session)
+    gone, kept = _company(session, organization, "GONE"), _company(session, organization, "KEPT")
+    for year in (2020, 2021):
+        session.add(_prediction(gone, organization.id, year))
+    session.add(_prediction(kept, organization.id, 2020))
+    session.commit()
+    session.delete(gone)
+    session.commit()
+    left = session.execute(select(AnnualPrediction.company_id)).scalars().all()
+    assert left == [kept.id]
+
+
+def test_a_stored_rows_company_and_organization_cannot_change(pg_url: str) -> None:
+    """Nothing in AccuNode moves a prediction or a company; the schema refuses it, as the
+    foreign key did (a move would leave a prediction outside its company's organization)."""
+    from dbservers import truncate_all
+
+    engine = make_engine(pg_url)
+    truncate_all(engine)
+    with make_session_factory(engine)() as session:
+        _, organization = _owner(session)
+        _, other = _owner(session)
+        company, second = _company(session, organization, "A"), _company(session, organization, "B")
+        prediction = _prediction(company, organization.id, 2020)
+        session.add(prediction)
+        session.commit()
+        statements = [
+            update(AnnualPrediction).values(company_id=second.id),
+            update(AnnualPrediction).values(organization_id=other.id),
+            update(Company).where(Company.id == company.id).values(organization_id=other.id),
+        ]
+        for statement in statements:
+            with pytest.raises(IntegrityError):
+                session.execute(statement)
+            session.rollback()
+        session.execute(update(AnnualPrediction).values(probability=0.02))  # other columns: yes
+        session.commit()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+@pytest.mark.parametrize("first", ["insert", "delete"])
+def test_a_company_deleted_while_its_predictions_are_stored_leaves_none(
+    pg_url: str, first: str, attempt: int
+) -> None:
+    """Whichever of a chunk's insert and a company's deletion takes the company first, no
+    prediction outlives its company: a chunk that locked it first commits and the deletion
+    then removes its rows; a chunk that comes second fails with the foreign key's error."""
+    from dbservers import truncate_all
+
+    engine = make_engine(pg_url)
+    truncate_all(engine)
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        _, organization = _owner(session)
+        company = _company(session, organization, "RACE")
+        org_id, company_id = organization.id, company.id
+    holding = threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def store() -> None:
+        try:
+            with sessions() as session, session.begin():
+                if first == "delete":
+                    assert holding.wait(30)  # the deletion holds the company
+                session.add_all(_prediction(company, org_id, year) for year in range(1900, 2100))
+                session.flush()
+                if first == "insert":
+                    holding.set()
+                    time.sleep(0.3)  # the deletion waits on the company meanwhile
+            outcome.append(None)
+        except BaseException as error:
+            outcome.append(error)
+            holding.set()
+
+    storer = threading.Thread(target=store)
+    storer.start()
+    with sessions() as session, session.begin():
+        if first == "insert":
+            assert holding.wait(30)
+        session.execute(delete(Company).where(Company.id == company_id))
+        if first == "delete":
+            holding.set()
+            time.sleep(0.3)  # the insert waits on the company meanwhile
+    storer.join(30)
+    assert not storer.is_alive()
+    if first == "insert":
+        assert outcome == [None]
+    else:
+        assert isinstance(outcome[0], IntegrityError)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(AnnualPrediction)) == 0
+        assert session.get(Company, company_id) is None
+    engine.dispose()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -127,7 +238,7 @@ def test_every_row_survives_upgrades_and_downgrades(
 
     upgrade_database(engine)
     assert counts() == [1, 1, 1, 1, 1]
-    assert len(_prediction_foreign_keys(engine)) == 1
+    assert len(_prediction_foreign_keys(engine)) == (1 if backend == "sqlite" else 0)
     downgrade_database(engine, "0003")
     assert len(_prediction_foreign_keys(engine)) == 4
     assert counts() == [1, 1, 1, 1, 1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -28,7 +30,8 @@ def test_upgrade_on_empty_database_matches_the_models(empty_url: str) -> None:
     upgrade_database(engine)
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": _declared_for(engine.dialect.name)}
+        context = MigrationContext.configure(connection, opts=opts)
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
     tables = set(inspect(engine).get_table_names())
@@ -36,6 +39,23 @@ def test_upgrade_on_empty_database_matches_the_models(empty_url: str) -> None:
     assert {"annual_predictions", "quarterly_predictions", "refresh_tokens"} <= tables
     upgrade_database(engine)  # idempotent: a second start changes nothing
     engine.dispose()
+
+
+def _declared_for(dialect: str) -> Any:
+    """Autogenerate's filter: the predictions' foreign key to their company exists on SQLite
+    only; PostgreSQL checks it with statement-level triggers (migration 0008), which
+    autogenerate cannot see."""
+
+    def include(item: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+        return not (
+            dialect == "postgresql"
+            and type_ == "foreign_key_constraint"
+            and not reflected
+            and item.table.name in ("annual_predictions", "quarterly_predictions")
+            and item.referred_table.name == "companies"
+        )
+
+    return include
 
 
 def test_migrations_ship_inside_the_package() -> None:
