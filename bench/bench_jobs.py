@@ -1,16 +1,18 @@
 """Benchmark bulk-upload jobs: a Parquet file through the API into PostgreSQL, one worker.
 
 Starts `accunode serve` and one `accunode worker` on a fresh PostgreSQL database (and Redis),
-uploads an N-row annual Parquet file and times from the first byte sent to the job's results
-being ready. Next to it, on the same file and machine: a local `accunode bulk-score` and a plain
-`COPY` of the very rows the job stored into a copy of the same table (its indexes and
-constraints included): the floor of any write path. The worker's peak memory (VmHWM) is read
-from /proc.
+waits until the worker consumes, checkpoints the database, uploads an N-row annual Parquet
+file and times from the first byte sent to the job's results being ready. Next to it, on the
+same file and machine: a local `accunode bulk-score` and the floors, a plain `COPY` of the very
+rows the job stored back into the same table, emptied (its indexes, constraints and triggers
+included), as text and in the binary format. The worker's peak memory (VmHWM) is read from
+/proc.
 
-    python bench/bench_jobs.py [--rows 1000000] [--memory-rows 0]
+    python bench/bench_jobs.py [--rows 1000000] [--memory-rows 0] [--concurrency 2] [--job-only]
 
-``--memory-rows 5000000`` runs a second job of that size and reports the worker's peak memory.
-Results go to bench/results/jobs.json.
+``--memory-rows 5000000`` runs a second job of that size and reports the worker's peak memory;
+``--job-only`` times the job alone and prints it (nothing is saved). Results go to
+bench/results/jobs.json.
 """
 
 from __future__ import annotations
@@ -164,29 +166,37 @@ def run_job(url: str, email: str, path: Path) -> tuple[float, dict[str, Any]]:
     return ready, body
 
 
-def copy_floor(database_url: str, job_id: str) -> tuple[float, int]:
-    """COPY the rows the job stored into a copy of the same table (indexes, checks, FKs)."""
+def copy_floor(database_url: str, job_id: str) -> dict[str, tuple[float, int]]:
+    """COPY the rows the job stored back into the same table (indexes, checks, triggers),
+    emptied first as the job found it: as text (the plain COPY of the issue) and in
+    PostgreSQL's binary format. Returns (seconds, rows) per format."""
     import psycopg
 
     plain = database_url.replace("postgresql+psycopg://", "postgresql://")
+    timings: dict[str, tuple[float, int]] = {}
     with psycopg.connect(plain) as connection:
-        buffer = io.BytesIO()
-        with connection.cursor().copy(
-            "COPY (SELECT * FROM annual_predictions WHERE job_id = %s) TO STDOUT", (job_id,)
-        ) as copy:
-            for block in copy:
-                buffer.write(block)
-        connection.execute("DELETE FROM annual_predictions WHERE job_id = %s", (job_id,))
-        connection.commit()
-        started = time.perf_counter()
-        with connection.cursor().copy("COPY annual_predictions FROM STDIN") as copy:
-            copy.write(buffer.getvalue())
-        connection.commit()
-        seconds = time.perf_counter() - started
-        rows = connection.execute(
-            "SELECT count(*) FROM annual_predictions WHERE job_id = %s", (job_id,)
-        ).fetchone()
-    return seconds, int(rows[0]) if rows else 0
+        exported: dict[str, bytes] = {}
+        for name, options in (("text", ""), ("binary", " (FORMAT binary)")):
+            buffer = io.BytesIO()
+            query = f"COPY (SELECT * FROM annual_predictions WHERE job_id = %s) TO STDOUT{options}"
+            with connection.cursor().copy(query, (job_id,)) as copy:
+                for block in copy:
+                    buffer.write(block)
+            exported[name] = buffer.getvalue()
+        for name, options in (("text", ""), ("binary", " (FORMAT binary)")):
+            connection.execute("TRUNCATE annual_predictions")  # the bench's only rows
+            connection.commit()
+            connection.execute("CHECKPOINT")
+            started = time.perf_counter()
+            with connection.cursor().copy(f"COPY annual_predictions FROM STDIN{options}") as copy:
+                copy.write(exported[name])
+            connection.commit()
+            seconds = time.perf_counter() - started
+            rows = connection.execute(
+                "SELECT count(*) FROM annual_predictions WHERE job_id = %s", (job_id,)
+            ).fetchone()
+            timings[name] = (seconds, int(rows[0]) if rows else 0)
+    return timings
 
 
 def local_bulk_score(path: Path, out: Path) -> float:
@@ -256,9 +266,13 @@ def main() -> None:
         if args.job_only:
             print(json.dumps(results, indent=2))
             return
-        floor, copied = copy_floor(url, job["id"])
+        floors = copy_floor(url, job["id"])
+        floor, copied = floors["text"]
         results["copy_seconds"] = round(floor, 2)
         results["copy_rows_per_second"] = round(copied / floor)
+        floor, copied = floors["binary"]
+        results["binary_copy_seconds"] = round(floor, 2)
+        results["binary_copy_rows_per_second"] = round(copied / floor)
         local = local_bulk_score(data, work / "jobs_local.parquet")
         results["bulk_score_seconds"] = round(local, 2)
         results["bulk_score_rows_per_second"] = round(args.rows / local)
