@@ -11,8 +11,8 @@ from accunode_cli import console
 from accunode_cli.commands.options import (
     ApiUrlOption,
     HorizonOption,
+    InferredKindOption,
     JsonOption,
-    KindChoice,
     ModelDirOption,
     OrgOption,
     apply_json,
@@ -67,12 +67,7 @@ def bulk_score(
             "-o", "--output", help="Where to write: .csv, .csv.gz, .parquet, .jsonl, or '-'."
         ),
     ] = "-",
-    kind: Annotated[
-        KindChoice | None,
-        typer.Option(
-            help="Model kind; inferred from the columns when omitted.", show_default=False
-        ),
-    ] = None,
+    kind: InferredKindOption = None,
     errors: Annotated[
         str | None,
         typer.Option(

@@ -8,7 +8,12 @@ from typing import Annotated
 import typer
 
 from accunode_cli import console
-from accunode_cli.commands.options import JsonOption, KindChoice, ModelDirOption, apply_json
+from accunode_cli.commands.options import (
+    InferredKindOption,
+    JsonOption,
+    ModelDirOption,
+    apply_json,
+)
 
 __all__ = ["drift", "EPILOG"]
 
@@ -36,12 +41,7 @@ def drift(
             show_default=False,
         ),
     ] = None,
-    kind: Annotated[
-        KindChoice | None,
-        typer.Option(
-            help="Model kind; inferred from the columns when omitted.", show_default=False
-        ),
-    ] = None,
+    kind: InferredKindOption = None,
     report: Annotated[
         Path | None,
         typer.Option(

@@ -14,6 +14,7 @@ __all__ = [
     "JsonOption",
     "ModelDirOption",
     "KindChoice",
+    "InferredKindOption",
     "apply_json",
     "HorizonOption",
     "ApiUrlOption",
@@ -34,6 +35,13 @@ JsonOption = Annotated[
         "--json",
         help="Print one JSON document on stdout (errors too); diagnostics go to stderr.",
         envvar="ACCUNODE_JSON",
+    ),
+]
+
+InferredKindOption = Annotated[
+    KindChoice | None,
+    typer.Option(
+        "--kind", help="Model kind; inferred from the columns when omitted.", show_default=False
     ),
 ]
 

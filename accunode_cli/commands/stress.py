@@ -7,7 +7,12 @@ from typing import Annotated
 import typer
 
 from accunode_cli import console
-from accunode_cli.commands.options import JsonOption, KindChoice, ModelDirOption, apply_json
+from accunode_cli.commands.options import (
+    InferredKindOption,
+    JsonOption,
+    ModelDirOption,
+    apply_json,
+)
 
 __all__ = ["stress", "EPILOG"]
 
@@ -42,12 +47,7 @@ def stress(
             show_default=False,
         ),
     ] = None,
-    kind: Annotated[
-        KindChoice | None,
-        typer.Option(
-            help="Model kind; inferred from the columns when omitted.", show_default=False
-        ),
-    ] = None,
+    kind: InferredKindOption = None,
     output_format: Annotated[
         str | None,
         typer.Option(

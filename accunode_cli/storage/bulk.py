@@ -1,8 +1,9 @@
 """Set-based writes of a bulk-upload chunk: every row in a few statements, conflicts row by row.
 
-On PostgreSQL the rows go through ``COPY`` into a temporary staging table (the cells written
-as CSV by pyarrow, no Python per row), then one ``INSERT … SELECT … ON CONFLICT`` and one
-join say what became of each row. SQLite takes a multi-row insert.
+On PostgreSQL the rows go through a binary ``COPY`` into a temporary staging table (one numpy
+array, no Python per row), then a plain ``INSERT … SELECT`` (``… ON CONFLICT`` when a row meets
+a stored period) and, only if some did, one join say what became of each row. SQLite takes a
+multi-row insert.
 """
 
 from __future__ import annotations
