@@ -30,19 +30,13 @@ class JobContext:
     blobs: BlobStore
     models: dict[str, Any]
     store: KeyValueStore | None = None  # the API's read cache, told of replaced predictions
-    # One chunk's Python work at a time (see :meth:`cpu`).
-    cpu_turn: threading.Lock = field(default_factory=threading.Lock)
-
-    def cpu(self) -> threading.Lock:
-        """The turn a chunk holds while it computes, never while it waits on the database.
-
-        Chunk threads share one interpreter lock. Without turns, two chunks compute side
-        by side at half speed each, then wait on the database side by side, and one core
-        idles in each half: they stay in step. Taking turns, one chunk computes while the
-        other's statements run (measured in docs/benchmarks.md). A thread holding the turn
-        never waits on the database, so no lock there can wait on the turn: no deadlock.
-        """
-        return self.cpu_turn
+    # The turn a chunk holds while it computes, never while it waits on the database.
+    # Chunk threads share one interpreter lock: without turns, two chunks compute side by
+    # side at half speed each, then wait on the database side by side, and one core idles in
+    # each half. Taking turns, one chunk computes while the other's statements run
+    # (docs/benchmarks.md). A thread holding the turn never waits on the database, so no
+    # lock there can wait on the turn: no deadlock.
+    cpu: threading.Lock = field(default_factory=threading.Lock)
 
     def model(self, kind: str) -> Any:
         """Return the loaded model of ``kind`` or raise ServiceUnavailableError."""

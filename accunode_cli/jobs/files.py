@@ -40,6 +40,7 @@ __all__ = [
     "result_key",
     "errors_key",
     "prepare_batch",
+    "prepare_job_batch",
     "local_copy",
 ]
 
@@ -249,6 +250,18 @@ def read_part(blobs: BlobStore, key: str) -> Any:
 
         return pa.RecordBatch.from_pylist([], schema=table.schema)
     return batches[0]
+
+
+def prepare_job_batch(job: Any, batch: Any) -> tuple[ColumnMatch, dict[str, Any]]:
+    """Match a job's part's columns and prepare its ratio columns as the job reads them (its
+    map, decimal comma and fraction columns): the chunks and the drift route alike."""
+    match = match_columns(
+        batch.schema.names, job.kind, source=job.file_name, column_map=job.column_map
+    )
+    raw = prepare_batch(
+        batch, match, decimal_comma=job.decimal_comma, to_points=tuple(job.to_points or ())
+    )
+    return match, raw
 
 
 def prepare_batch(

@@ -20,7 +20,7 @@ from accunode_cli.jobs.files import (
     PART_OPTIONS,
     errors_key,
     part_key,
-    prepare_batch,
+    prepare_job_batch,
     read_part,
     result_key,
     split_upload,
@@ -29,7 +29,6 @@ from accunode_cli.jobs.identity import identity_columns, read_identities
 from accunode_cli.services.bulk import ChunkOutcome, ChunkRows, plan_chunk, store_chunk
 from accunode_cli.storage import jobs as job_rows
 from accunode_cli.storage.models import ACTIVE_JOB_STATUSES, Job, JobChunk
-from accunode_cli.tabular import match_columns
 
 __all__ = ["prepare_job", "run_chunk", "MAX_ATTEMPTS"]
 
@@ -104,10 +103,8 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
     log.info("chunk started", extra={"operation": where})
     try:
         batch = read_part(ctx.blobs, part_key(job.id, chunk.number))
-        with ctx.cpu():
-            match = match_columns(
-                batch.schema.names, job.kind, source=job.file_name, column_map=job.column_map
-            )
+        with ctx.cpu:
+            match, raw = prepare_job_batch(job, batch)
             rows = ChunkRows(
                 kind=job.kind,
                 organization_id=job.organization_id,
@@ -115,12 +112,7 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
                 job_id=job.id,
                 first_row=chunk.first_row,
                 on_conflict=job.on_conflict,
-                raw=prepare_batch(
-                    batch,
-                    match,
-                    decimal_comma=job.decimal_comma,
-                    to_points=tuple(job.to_points or ()),
-                ),
+                raw=raw,
                 identities=read_identities(
                     batch,
                     kind=job.kind,
@@ -136,7 +128,7 @@ def run_chunk(ctx: JobContext, chunk_id: uuid.UUID) -> str | None:
             if locked is None:
                 return None
             outcome = store_chunk(session, model=model, plan=plan, cpu=ctx.cpu)
-            with ctx.cpu():
+            with ctx.cpu:
                 outputs = _outputs(batch, outcome, match.columns, chunk.first_row)
             _write_outputs(ctx, job, chunk, outputs)
             status = job_rows.record_chunk(session, chunk=locked[0], counts=outcome.counts)

@@ -171,19 +171,10 @@ def job_outputs(
 
 def _ratio_batches(blobs: Any, job: Job, numbers: list[int]) -> Iterator[dict[str, Any]]:
     """Yield each done chunk's raw ratio columns, exactly as the runner gave them the model."""
-    from accunode_cli.tabular import match_columns
 
     for number in numbers:
         batch = files.read_part(blobs, files.part_key(job.id, number))
-        match = match_columns(
-            batch.schema.names, job.kind, source=job.file_name, column_map=job.column_map
-        )
-        yield files.prepare_batch(
-            batch,
-            match,
-            decimal_comma=job.decimal_comma,
-            to_points=tuple(job.to_points or ()),
-        )
+        yield files.prepare_job_batch(job, batch)[1]
 
 
 def job_drift_body(state: AppState, tenant: Tenant, job_id: uuid.UUID) -> dict[str, Any]:

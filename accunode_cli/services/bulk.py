@@ -12,7 +12,7 @@ import contextlib
 import functools
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -135,21 +135,22 @@ class ChunkPlan:
     companies: dict[str, str | AccuNodeError]  # symbol -> company id (text) or its refusal
 
 
-CpuTurn = Callable[[], contextlib.AbstractContextManager[Any]]
+CpuTurn = contextlib.AbstractContextManager[Any]
+_NO_TURN = contextlib.nullcontext()  # reusable: callers without threads take no turns
 
 
 def plan_chunk(
-    session: Session, *, model: PDModel, chunk: ChunkRows, cpu: CpuTurn = contextlib.nullcontext
+    session: Session, *, model: PDModel, chunk: ChunkRows, cpu: CpuTurn = _NO_TURN
 ) -> ChunkPlan:
     """Score a chunk in one call and find or create the companies of its good rows.
 
     The caller commits the companies on their own, before the chunk's transaction: a
     company is harmless without predictions, and a chunk creating the same companies then
     waits for that short transaction only, not for another chunk's whole insert. The
-    computing runs inside ``cpu()`` (a worker's turn,
-    :meth:`accunode_cli.jobs.context.JobContext.cpu`), the statements outside it.
+    computing runs inside ``cpu`` (a worker's turn,
+    :attr:`accunode_cli.jobs.context.JobContext.cpu`), the statements outside it.
     """
-    with cpu():
+    with cpu:
         scored = model.score_columns(chunk.raw)
         problems = list(chunk.identities.problems)
         for index in np.flatnonzero(scored.risk_codes < 0).tolist():
@@ -161,7 +162,7 @@ def plan_chunk(
 
 
 def store_chunk(
-    session: Session, *, model: PDModel, plan: ChunkPlan, cpu: CpuTurn = contextlib.nullcontext
+    session: Session, *, model: PDModel, plan: ChunkPlan, cpu: CpuTurn = _NO_TURN
 ) -> ChunkOutcome:
     """Store a planned chunk's good rows; report every row's outcome.
 
@@ -176,7 +177,7 @@ def store_chunk(
         plan.companies,
     )
     ident = chunk.identities
-    with cpu():
+    with cpu:
         symbols = list(companies)  # a company per distinct symbol: its code is its position
         code_of = {symbol: code for code, symbol in enumerate(symbols)}
         codes = np.fromiter(
@@ -218,7 +219,7 @@ def store_chunk(
     stored = store_table(
         session, kind=chunk.kind, table=table, constants=constants, on_conflict=chunk.on_conflict
     )
-    with cpu():
+    with cpu:
         return _outcome(scored, chunk, problems, rows, period_of, writer, written, stored)
 
 
