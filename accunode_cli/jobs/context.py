@@ -60,11 +60,20 @@ def load_models(settings: Settings) -> dict[str, Any]:
     return models
 
 
+# Every wait of a worker on the database is bounded: a chunk's statements take seconds, so a
+# statement (or a lock wait) still running after five minutes is a stuck database; it is
+# cancelled, the chunk's transaction rolls back and the chunk is handed out again later.
+DATABASE_WAIT_SECONDS = 300.0
+
+
 def build_context(settings: Settings, *, engine: Engine | None = None) -> JobContext:
-    """Open the database (given or from the settings), the blob store and the models."""
+    """Open the database (given, else from the settings with bounded waits), the blob store
+    and the models."""
     from accunode_cli.storage.db import make_engine, make_session_factory
 
-    engine = engine or make_engine(settings.effective_database_url, pool_size=4)
+    engine = engine or make_engine(
+        settings.effective_database_url, pool_size=4, timeout=DATABASE_WAIT_SECONDS
+    )
     return JobContext(
         settings=settings,
         sessions=make_session_factory(engine),
