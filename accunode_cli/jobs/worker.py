@@ -24,6 +24,7 @@ __all__ = ["run_worker", "check_worker", "SWEEP_SECONDS", "STOP_GRACE_MS"]
 log = logging.getLogger("accunode.jobs")
 SWEEP_SECONDS = 30.0
 STOP_GRACE_MS = 20_000  # SIGTERM to exit stays under 30 s
+CHECK_SECONDS = 5.0  # --check: the bound on each wait on the database and the broker
 
 
 def _configure_logging(level: str) -> None:
@@ -44,7 +45,7 @@ def check_worker(settings: Settings) -> None:
 
     from accunode_cli.storage.db import make_engine
 
-    engine = make_engine(settings.effective_database_url, pool_size=1)
+    engine = make_engine(settings.effective_database_url, pool_size=1, timeout=CHECK_SECONDS)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -54,7 +55,9 @@ def check_worker(settings: Settings) -> None:
         engine.dispose()
     if not settings.redis_url:
         raise ServiceUnavailableError("ACCUNODE_REDIS_URL is not set: the worker has no broker")
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_timeout=CHECK_SECONDS, socket_connect_timeout=CHECK_SECONDS
+    )
     try:
         client.ping()
     except redis.RedisError as error:

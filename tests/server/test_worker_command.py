@@ -32,3 +32,41 @@ def test_the_worker_needs_redis(tmp_path: Path) -> None:
     refused = run(tmp_path)
     assert refused.returncode == 2
     assert "ACCUNODE_REDIS_URL" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_check_fails_on_a_database_that_accepts_and_never_answers(tmp_path: Path) -> None:
+    """A health check must end: a server that takes the connection and stays silent (a stalled
+    database or proxy) fails the check within its bounds instead of hanging it."""
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(silent.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        port = silent.getsockname()[1]
+        stalled = f"postgresql+psycopg://postgres@127.0.0.1:{port}/nothing"
+        result = run(
+            tmp_path, "--check", ACCUNODE_DATABASE_URL=stalled, ACCUNODE_REDIS_URL=REDIS_URL
+        )
+        assert result.returncode == 1 and "database" in result.stderr  # not killed at 60 s
+        assert "Traceback" not in result.stderr
+    finally:
+        stop.set()
+        thread.join(5)
+        for connection in accepted:
+            connection.close()
+        silent.close()
